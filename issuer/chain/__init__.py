@@ -1,0 +1,1 @@
+"""Writing to the chain: the managed local node, backends, transactions and registry calls."""

@@ -1,0 +1,42 @@
+"""Opening the chain and the recorded registry for a command, from the global settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eth_account.signers.local import LocalAccount
+
+from issuer.chain.backends import Chain, open_chain
+from issuer.chain.deployment import Deployment, DeploymentStore
+from issuer.chain.registry_writer import RegistryWriter
+from issuer.chain.transactions import TransactionSender
+from verifier.chain.registry_reader import RegistryReader
+from verifier.settings import Settings
+
+
+@dataclass
+class RegistryContext:
+    chain: Chain
+    deployment: Deployment
+
+    @property
+    def reader(self) -> RegistryReader:
+        return RegistryReader(self.chain.w3, self.deployment.address, chain_id=self.deployment.chain_id)
+
+    def writer(self, account: LocalAccount, confirmations: int = 1) -> RegistryWriter:
+        return RegistryWriter(
+            TransactionSender(self.chain.w3, account, confirmations), self.deployment.address
+        )
+
+
+def deployment_store(settings: Settings, chain: Chain) -> DeploymentStore:
+    return DeploymentStore(settings.data_dir, persistent=chain.kind != "memory")
+
+
+def open_registry(settings: Settings) -> RegistryContext:
+    """The chain of `settings` and the registry recorded for it; clear errors when either is missing."""
+    chain = open_chain(settings.chain, settings.data_dir)
+    deployment = deployment_store(settings, chain).require(chain.chain_id)
+    context = RegistryContext(chain=chain, deployment=deployment)
+    context.reader.check()
+    return context

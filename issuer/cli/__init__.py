@@ -1,0 +1,13 @@
+"""The issuer's `medcred` commands, attached to the verifier's root group by entry point."""
+
+from __future__ import annotations
+
+import click
+
+from issuer.cli.chain_commands import chain
+from issuer.cli.registry_commands import registry
+
+
+def register_commands(root: click.Group) -> None:
+    root.add_command(chain)
+    root.add_command(registry)

@@ -1,0 +1,131 @@
+"""`medcred registry ...`: deploy the registry and govern its issuers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime
+
+import click
+
+from issuer.chain.backends import open_chain
+from issuer.chain.context import deployment_store, open_registry
+from issuer.chain.registry_writer import deploy_registry
+from issuer.chain.transactions import TransactionSender
+from verifier.chain.registry_reader import IssuerInfo, IssuerStatus, checksum
+from verifier.settings import Settings
+
+
+def _when(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if ts else "-"
+
+
+@click.group()
+def registry() -> None:
+    """Deploy the CredentialRegistry contract and register, suspend or reinstate issuers."""
+
+
+@registry.command()
+@click.option("--force", is_flag=True, help="Deploy a new registry even if one is recorded for this chain.")
+@click.pass_obj
+def deploy(settings: Settings, force: bool) -> None:
+    """Deploy CredentialRegistry and record it in the data folder; prints its address."""
+    chain = open_chain(settings.chain, settings.data_dir)
+    store = deployment_store(settings, chain)
+    existing = store.load(chain.chain_id)
+    if existing is not None and not force:
+        code = chain.w3.eth.get_code(existing.address)
+        if code:
+            click.echo(
+                f"A registry is already deployed on chain {existing.chain_id}: {existing.address} "
+                "(use --force for a new one)."
+            )
+            click.echo(existing.address)
+            return
+    deployment = deploy_registry(TransactionSender(chain.w3, chain.governor()))
+    store.save(deployment)
+    click.echo(
+        f"Registry deployed on chain {deployment.chain_id} at block {deployment.block_number}.", err=True
+    )
+    click.echo(deployment.address)
+
+
+@registry.command("add-issuer")
+@click.argument("address")
+@click.option("--did", required=True, help="The institution's DID (did:key:... or did:web:...).")
+@click.option("--name", required=True, help="The institution's display name.")
+@click.pass_obj
+def add_issuer(settings: Settings, address: str, did: str, name: str) -> None:
+    """Accredit the institution whose Ethereum account is ADDRESS."""
+    ctx = open_registry(settings)
+    result = ctx.writer(ctx.chain.governor()).add_issuer(address, did, name)
+    click.echo(f"Issuer {checksum(address)} registered as {did!r} ({name}) in block {result.block_number}.")
+
+
+@registry.command()
+@click.argument("address")
+@click.pass_obj
+def suspend(settings: Settings, address: str) -> None:
+    """Stop ADDRESS from anchoring new credentials (earlier ones stay valid)."""
+    ctx = open_registry(settings)
+    result = ctx.writer(ctx.chain.governor()).suspend_issuer(address)
+    click.echo(f"Issuer {checksum(address)} suspended in block {result.block_number}.")
+
+
+@registry.command()
+@click.argument("address")
+@click.pass_obj
+def reinstate(settings: Settings, address: str) -> None:
+    """Let a suspended issuer anchor again."""
+    ctx = open_registry(settings)
+    result = ctx.writer(ctx.chain.governor()).reinstate_issuer(address)
+    click.echo(f"Issuer {checksum(address)} reinstated in block {result.block_number}.")
+
+
+@registry.command()
+@click.argument("address", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.pass_obj
+def show(settings: Settings, address: str | None, as_json: bool) -> None:
+    """Show the registry and its issuers, or one issuer by ADDRESS."""
+    ctx = open_registry(settings)
+    reader = ctx.reader
+    if address is not None:
+        info = reader.issuer(address)
+        if as_json:
+            click.echo(json.dumps(_issuer_json(info), indent=2))
+        elif info.status is IssuerStatus.NONE:
+            click.echo(f"{info.account} is not a registered issuer.")
+        else:
+            _print_issuer(info)
+        return
+    issuers = reader.issuers(0, 10_000)
+    summary = {
+        "chain_id": ctx.deployment.chain_id,
+        "address": ctx.deployment.address,
+        "deployed_block": ctx.deployment.block_number,
+        "issuers": [_issuer_json(i) for i in issuers],
+    }
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    click.echo(
+        f"Registry {ctx.deployment.address} on chain {ctx.deployment.chain_id} "
+        f"(deployed in block {ctx.deployment.block_number})."
+    )
+    click.echo(f"{len(issuers)} issuer(s).")
+    for info in issuers:
+        _print_issuer(info)
+
+
+def _issuer_json(info: IssuerInfo) -> dict[str, object]:
+    data = asdict(info)
+    data["status"] = info.status.label
+    return data
+
+
+def _print_issuer(info: IssuerInfo) -> None:
+    click.echo(f"- {info.name} [{info.status.label}]")
+    click.echo(f"    account:    {info.account}")
+    click.echo(f"    DID:        {info.did}")
+    click.echo(f"    registered: {_when(info.registered_at)}   updated: {_when(info.updated_at)}")
