@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_utils.exceptions import ValidationError as EthValidationError
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractFunction
@@ -21,7 +22,16 @@ from verifier.chain.artifact import decode_custom_error
 from verifier.chain.provider import call_node
 from verifier.errors import ChainError
 
+try:  # the in-process chain reports reverts with its own exception type
+    from eth_tester.exceptions import TransactionFailed as _TesterRevert
+except ImportError:  # pragma: no cover - verifier-only installs have no eth-tester
+
+    class _TesterRevert(Exception):  # type: ignore[no-redef]
+        pass
+
+
 log = logging.getLogger(__name__)
+_REVERTS = (ContractCustomError, ContractLogicError, _TesterRevert)
 
 DEFAULT_PRIORITY_FEE_WEI = 1_000_000_000  # 1 gwei, when the node offers no suggestion
 GAS_MARGIN = 1.2
@@ -90,7 +100,7 @@ class TransactionSender:
         constructor = self.w3.eth.contract(abi=abi, bytecode=bytecode).constructor(*args)
         try:
             tx = call_node(self.w3, lambda: constructor.build_transaction({"from": self.address}))
-        except (ContractCustomError, ContractLogicError) as exc:
+        except _REVERTS as exc:
             raise _reverted(exc, description) from exc
         return self._send(tx, description, None)
 
@@ -104,12 +114,15 @@ class TransactionSender:
         """Dry-run through eth_estimateGas so that reverts are decoded before anything is signed."""
         try:
             return call_node(self.w3, lambda: fn.build_transaction({"from": self.address}))
-        except (ContractCustomError, ContractLogicError) as exc:
+        except _REVERTS as exc:
             raise _reverted(exc, description) from exc
-        except ChainError as exc:
-            if "insufficient funds" in str(exc).lower():
+        except (ChainError, EthValidationError) as exc:
+            text = str(exc).lower()
+            if "insufficient funds" in text or "cannot afford" in text:
                 raise self._no_funds(description) from exc
-            raise
+            if isinstance(exc, ChainError):
+                raise
+            raise ChainError(f"{description}: the node refused the transaction: {exc}") from exc
 
     def _fees(self) -> dict[str, int]:
         latest = call_node(self.w3, lambda: self.w3.eth.get_block("latest"))
@@ -157,14 +170,17 @@ class TransactionSender:
                         self.w3, lambda s=signed: self.w3.eth.send_raw_transaction(s.raw_transaction)
                     )
                     break
-                except ChainError as exc:
+                except (ChainError, EthValidationError) as exc:
+                    # eth-tester raises ValidationError where a JSON-RPC node answers with an error.
                     text = str(exc).lower()
                     if "nonce" in text and attempt == 0:
                         continue
                     if "insufficient funds" in text:
                         raise self._no_funds(description) from exc
                     self._nonce = None
-                    raise
+                    if isinstance(exc, ChainError):
+                        raise
+                    raise ChainError(f"{description}: the node refused the transaction: {exc}") from exc
             log.info("%s: sent %s", description, HexBytes(tx_hash).hex())
         return self._wait(HexBytes(tx_hash), description, resimulate)
 
@@ -227,11 +243,24 @@ class TransactionSender:
         )
 
 
+def _revert_data(exc: BaseException | None) -> str | bytes | None:
+    """The raw revert data, wherever the provider put it (web3: `.data`; eth-tester: a wrapped arg)."""
+    seen = 0
+    while exc is not None and seen < 5:
+        data = getattr(exc, "data", None)
+        if isinstance(data, dict):
+            data = data.get("data")
+        if isinstance(data, str | bytes):
+            return data
+        if exc.args and isinstance(exc.args[0], bytes):
+            return exc.args[0]
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
+
+
 def _reverted(exc: Exception, description: str) -> TransactionRevertedError:
-    data = getattr(exc, "data", None)
-    if isinstance(data, dict):
-        data = data.get("data")
-    decoded = decode_custom_error(data if isinstance(data, str | bytes) else None)
+    decoded = decode_custom_error(_revert_data(exc))
     if decoded is not None:
         return TransactionRevertedError(
             f"{description}: refused by the registry with {decoded}.", decoded.name, decoded.args

@@ -6,8 +6,10 @@ import click
 
 from issuer.cli.chain_commands import chain
 from issuer.cli.registry_commands import registry
+from issuer.cli.run_command import run
 
 
 def register_commands(root: click.Group) -> None:
     root.add_command(chain)
     root.add_command(registry)
+    root.add_command(run)
