@@ -12,7 +12,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .conftest import REPO
+REPO = Path(__file__).resolve().parents[1]
 
 ARTIFACT = REPO / "contracts" / "CredentialRegistry.json"
 
