@@ -1,0 +1,311 @@
+"""DID resolution for issuer keys: `did:key` offline, `did:web` over HTTPS or from a local folder.
+
+The verifier must know which keys an issuer DID controls, and for what: a signature counts only if
+its verification method is listed under the DID document's `assertionMethod`. `did:key` documents
+are computed from the identifier itself (no I/O). `did:web` documents are fetched from
+`https://<host>/<path>/did.json` (or `/.well-known/did.json`) with a timeout and a size limit, or
+read from a folder of DID documents for offline and air-gapped verification. DID documents are
+plain JSON here; they are not processed as JSON-LD.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.parse
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from verifier.errors import InputError
+from verifier.multikey import MultikeyError, multibase_to_ed25519_public_key
+
+DID_CONTEXT = "https://www.w3.org/ns/did/v1"
+MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
+SUPPORTED_KEY_TYPES = ("Multikey", "Ed25519VerificationKey2020")
+_DID = re.compile(r"^did:[a-z0-9]+:[A-Za-z0-9._:%\-]+$")
+_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$")
+
+
+class DidResolutionError(InputError):
+    """A DID or verification method cannot be resolved. `code` says why, for machines."""
+
+    def __init__(self, message: str, code: str = "did_unresolvable") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class VerificationMethod:
+    """One key of a DID document."""
+
+    id: str
+    type: str
+    controller: str
+    public_key_multibase: str
+
+    @property
+    def public_key(self) -> bytes:
+        """The raw Ed25519 key (MultikeyError `wrong_key_type` for any other kind)."""
+        return multibase_to_ed25519_public_key(self.public_key_multibase)
+
+
+@dataclass(frozen=True)
+class DidDocument:
+    """A resolved DID document, with its verification methods indexed by absolute id."""
+
+    id: str
+    document: Mapping[str, Any]
+    methods: Mapping[str, VerificationMethod] = field(default_factory=dict)
+    relationships: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def verification_method(self, method_id: str) -> VerificationMethod | None:
+        """The verification method with this absolute id, if the document has it."""
+        return self.methods.get(method_id)
+
+    def authorizes(self, method_id: str, purpose: str = "assertionMethod") -> bool:
+        """Whether the document lists the method under the verification relationship `purpose`."""
+        return method_id in self.relationships.get(purpose, frozenset())
+
+    @classmethod
+    def from_json(cls, did: str, document: Any) -> DidDocument:
+        """Check and index a DID document (plain JSON) that was obtained for `did`."""
+        if not isinstance(document, dict):
+            raise DidResolutionError(f"The DID document of {did} is not a JSON object.", "did_invalid")
+        if document.get("id") != did:
+            raise DidResolutionError(
+                f"The DID document obtained for {did} describes {document.get('id')!r} instead.",
+                "did_invalid",
+            )
+        methods: dict[str, VerificationMethod] = {}
+        relationships: dict[str, frozenset[str]] = {}
+
+        def absolute(ref: str) -> str:
+            return did + ref if ref.startswith("#") else ref
+
+        def add(entry: Any) -> str | None:
+            if isinstance(entry, str):
+                return absolute(entry)
+            if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+                return None
+            method_id = absolute(entry["id"])
+            key = entry.get("publicKeyMultibase")
+            if isinstance(key, str) and isinstance(entry.get("type"), str):
+                controller = entry.get("controller")
+                methods[method_id] = VerificationMethod(
+                    id=method_id,
+                    type=entry["type"],
+                    controller=controller if isinstance(controller, str) else "",
+                    public_key_multibase=key,
+                )
+            return method_id
+
+        entries = document.get("verificationMethod", [])
+        for entry in entries if isinstance(entries, list) else [entries]:
+            add(entry)
+        for purpose in (
+            "assertionMethod",
+            "authentication",
+            "capabilityInvocation",
+            "capabilityDelegation",
+            "keyAgreement",
+        ):
+            refs = document.get(purpose, [])
+            ids = [add(ref) for ref in (refs if isinstance(refs, list) else [refs])]
+            relationships[purpose] = frozenset(i for i in ids if i)
+        return cls(id=did, document=document, methods=methods, relationships=relationships)
+
+
+def did_key_document(did: str) -> dict[str, Any]:
+    """The DID document of an Ed25519 `did:key` (Multikey form), computed from the DID alone."""
+    if not isinstance(did, str) or not did.startswith("did:key:"):
+        raise DidResolutionError(f"{did!r} is not a did:key identifier.", "did_invalid")
+    fingerprint = did[len("did:key:") :]
+    try:
+        multibase_to_ed25519_public_key(fingerprint)
+    except MultikeyError as exc:
+        raise DidResolutionError(
+            f"The did:key {did} is not an Ed25519 key: {exc}", getattr(exc, "code", "did_invalid")
+        ) from exc
+    method_id = f"{did}#{fingerprint}"
+    return {
+        "@context": [DID_CONTEXT, MULTIKEY_CONTEXT],
+        "id": did,
+        "verificationMethod": [
+            {"id": method_id, "type": "Multikey", "controller": did, "publicKeyMultibase": fingerprint}
+        ],
+        "authentication": [method_id],
+        "assertionMethod": [method_id],
+        "capabilityInvocation": [method_id],
+        "capabilityDelegation": [method_id],
+    }
+
+
+def did_web_url(did: str) -> str:
+    """The HTTPS URL of a did:web document (did:web:host[:path...] -> https://host/path/did.json)."""
+    if not isinstance(did, str) or not did.startswith("did:web:") or not _DID.match(did):
+        raise DidResolutionError(f"{did!r} is not a did:web identifier.", "did_invalid")
+    parts = did[len("did:web:") :].split(":")
+    host = urllib.parse.unquote(parts[0])
+    if not _HOST.match(host) or host.startswith((".", "-")):
+        raise DidResolutionError(f"The did:web {did} does not name a valid host.", "did_invalid")
+    path = [urllib.parse.unquote(p) for p in parts[1:]]
+    if any(not p or "/" in p or p in (".", "..") for p in path):
+        raise DidResolutionError(f"The did:web {did} has an invalid path.", "did_invalid")
+    suffix = "/".join(urllib.parse.quote(p) for p in path) + "/did.json" if path else ".well-known/did.json"
+    return f"https://{host}/{suffix}"
+
+
+def split_did_url(did_url: str) -> tuple[str, str]:
+    """(DID, fragment) of a DID URL such as `did:key:z6Mk...#z6Mk...` (fragment may be empty)."""
+    did, _, fragment = did_url.partition("#")
+    did = did.split("?", 1)[0]
+    if not _DID.match(did):
+        raise DidResolutionError(f"{did_url!r} is not a DID URL.", "did_invalid")
+    return did, fragment
+
+
+HttpGet = Callable[[str, float, int], bytes]
+"""fetch(url, timeout_seconds, max_bytes) -> body; raises DidResolutionError."""
+
+
+def _requests_get(url: str, timeout: float, max_bytes: int) -> bytes:
+    import requests  # noqa: PLC0415 - only did:web over the network needs it
+
+    try:
+        with requests.get(
+            url, timeout=timeout, stream=True, headers={"Accept": "application/did+json, application/json"}
+        ) as response:
+            if not response.url.startswith("https://"):
+                raise DidResolutionError(f"{url} redirected away from HTTPS.", "did_unresolvable")
+            if response.status_code != 200:
+                raise DidResolutionError(f"{url} answered HTTP {response.status_code}.", "did_unresolvable")
+            body = bytearray()
+            for chunk in response.iter_content(16384):
+                body.extend(chunk)
+                if len(body) > max_bytes:
+                    raise DidResolutionError(
+                        f"The DID document at {url} is larger than {max_bytes} bytes.", "did_too_large"
+                    )
+            return bytes(body)
+    except requests.RequestException as exc:
+        raise DidResolutionError(f"{url} could not be fetched: {exc.__class__.__name__}.") from exc
+
+
+class DidResolver:
+    """Resolves issuer DIDs. One resolver per configuration; it caches what it resolves.
+
+    - `did_web_folder`: a folder of DID documents (any `*.json` below it, matched by their `id`),
+      consulted before the network.
+    - `allow_network`: fetch did:web documents over HTTPS when not found locally.
+    - `timeout`, `max_bytes`: limits for each HTTPS fetch (and for local files' size).
+    - `http_get`: replace the HTTPS fetcher (tests, or a proxy-aware client).
+    """
+
+    def __init__(
+        self,
+        *,
+        did_web_folder: str | Path | None = None,
+        allow_network: bool = True,
+        timeout: float = 5.0,
+        max_bytes: int = 256 * 1024,
+        http_get: HttpGet | None = None,
+        cache_size: int = 1024,
+    ) -> None:
+        self.did_web_folder = Path(did_web_folder) if did_web_folder is not None else None
+        self.allow_network = allow_network
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self._http_get = http_get or _requests_get
+        self._cache: OrderedDict[str, DidDocument] = OrderedDict()
+        self._cache_size = cache_size
+        self._folder_index: dict[str, Path] | None = None
+
+    def resolve(self, did: str) -> DidDocument:
+        """The DID document of `did`, or DidResolutionError."""
+        if not isinstance(did, str) or not _DID.match(did):
+            raise DidResolutionError(f"{did!r} is not a DID.", "did_invalid")
+        cached = self._cache.get(did)
+        if cached is not None:
+            self._cache.move_to_end(did)
+            return cached
+        if did.startswith("did:key:"):
+            document = DidDocument.from_json(did, did_key_document(did))
+        elif did.startswith("did:web:"):
+            document = DidDocument.from_json(did, self._web_document(did))
+        else:
+            method = did.split(":")[1]
+            raise DidResolutionError(
+                f"The DID method did:{method} is not supported (only did:key and did:web).",
+                "did_method_unsupported",
+            )
+        self._cache[did] = document
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return document
+
+    def dereference(self, method_url: str) -> tuple[DidDocument, VerificationMethod]:
+        """The DID document and the verification method a DID URL (`did...#fragment`) names."""
+        if not isinstance(method_url, str):
+            raise DidResolutionError("A verification method must be a DID URL string.", "did_invalid")
+        did, fragment = split_did_url(method_url)
+        if not fragment:
+            raise DidResolutionError(
+                f"The verification method {method_url!r} has no #fragment naming a key.", "did_invalid"
+            )
+        document = self.resolve(did)
+        method = document.verification_method(method_url)
+        if method is None:
+            raise DidResolutionError(
+                f"The DID document of {did} has no verification method {method_url}.",
+                "verification_method_not_found",
+            )
+        if method.type not in SUPPORTED_KEY_TYPES:
+            raise DidResolutionError(
+                f"The verification method {method_url} is of type {method.type}, not an Ed25519 Multikey.",
+                "wrong_key_type",
+            )
+        return document, method
+
+    def _web_document(self, did: str) -> Any:
+        url = did_web_url(did)
+        local = self._local_path(did)
+        if local is not None:
+            return self._parse(local.read_bytes(), str(local), did)
+        if not self.allow_network:
+            raise DidResolutionError(
+                f"The DID document of {did} is not in the local folder and network access is off.",
+                "did_unresolvable",
+            )
+        return self._parse(self._http_get(url, self.timeout, self.max_bytes), url, did)
+
+    def _parse(self, body: bytes, where: str, did: str) -> Any:
+        if len(body) > self.max_bytes:
+            raise DidResolutionError(
+                f"The DID document at {where} is larger than {self.max_bytes} bytes.", "did_too_large"
+            )
+        try:
+            return json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            raise DidResolutionError(
+                f"The DID document of {did} at {where} is not JSON.", "did_invalid"
+            ) from exc
+
+    def _local_path(self, did: str) -> Path | None:
+        if self.did_web_folder is None:
+            return None
+        if self._folder_index is None:
+            index: dict[str, Path] = {}
+            for path in sorted(self.did_web_folder.rglob("*.json")):
+                try:
+                    if path.stat().st_size > self.max_bytes:
+                        continue
+                    doc = json.loads(path.read_bytes())
+                except (OSError, ValueError, RecursionError):
+                    continue
+                if isinstance(doc, dict) and isinstance(doc.get("id"), str):
+                    index.setdefault(doc["id"], path)
+            self._folder_index = index
+        return self._folder_index.get(did)

@@ -1,0 +1,281 @@
+"""Merkle inclusion proofs and MedCred's anchor proof (`MedCredAnchorProof2026`).
+
+An issuer anchors a batch of signed credentials with one transaction: the root of a Merkle tree
+whose leaves commit to the credentials. The tree is OpenZeppelin StandardMerkleTree-compatible with
+leaf encoding `["uint256", "bytes32"]` = (leafIndex, credentialDigest):
+
+    leaf = keccak256(keccak256(abi.encode(leafIndex, credentialDigest)))
+    node = keccak256(sorted(left, right))            # sorted pairs: no left/right bits in a path
+
+so OpenZeppelin's `MerkleProof.verify` in the registry contract, and its JavaScript library, accept
+the same paths. Sorted pairs do not reveal a leaf's position, and the registry's revocation bitmap
+is indexed by leafIndex: the index is committed inside the leaf, so a holder cannot claim another
+(unrevoked) index for their credential.
+
+    credentialDigest = keccak256(JCS(credential with `proof` = [its proofs that are not anchor proofs]))
+
+The anchor proof is appended to the proof set after the signature and points at it with
+`previousProof`; it adds no `@context`, so standard verifiers, which ignore proof types they do not
+know, still verify the credential.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi import encode as abi_encode
+from eth_utils import is_checksum_address, keccak
+
+from verifier.canonicalize import CanonicalizationError, jcs
+from verifier.data_integrity import ANCHOR_PROOF_TYPE, XSD_DATETIME, ProofError, proofs_of
+from verifier.errors import InputError
+
+__all__ = [
+    "ANCHOR_PROOF_TYPE",
+    "AnchorProof",
+    "AnchorProofError",
+    "InclusionResult",
+    "check_inclusion",
+    "credential_digest",
+    "find_anchor_proof",
+    "hash_pair",
+    "leaf_hash",
+    "parse_anchor_proof",
+    "process_proof",
+    "signed_part",
+    "verify_path",
+]
+
+_HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
+_CHAIN = re.compile(r"^eip155:([1-9][0-9]{0,19})$")
+_UINT256_MAX = 2**256 - 1
+
+
+class AnchorProofError(InputError):
+    """An anchor proof is malformed or does not prove inclusion. `code` is the machine reason."""
+
+    def __init__(self, message: str, code: str = "anchor_malformed") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def leaf_hash(leaf_index: int, digest: bytes) -> bytes:
+    """StandardMerkleTree leaf for ("uint256", "bytes32") = (leaf_index, digest): double keccak."""
+    return keccak(keccak(abi_encode(["uint256", "bytes32"], [leaf_index, digest])))
+
+
+def hash_pair(a: bytes, b: bytes) -> bytes:
+    """keccak256 of the two nodes in ascending byte order (OpenZeppelin's commutative hash)."""
+    return keccak(a + b) if a < b else keccak(b + a)
+
+
+def process_proof(leaf: bytes, path: Sequence[bytes]) -> bytes:
+    """The root that `path` leads to from `leaf` (OpenZeppelin `MerkleProof.processProof`)."""
+    node = leaf
+    for sibling in path:
+        node = hash_pair(node, sibling)
+    return node
+
+
+def verify_path(leaf: bytes, path: Sequence[bytes], root: bytes) -> bool:
+    """Whether `path` proves `leaf` under `root`."""
+    return process_proof(leaf, path) == root
+
+
+def signed_part(credential: Mapping[str, Any]) -> dict[str, Any]:
+    """The credential as its anchor commits to it: `proof` = the list of its non-anchor proofs."""
+    try:
+        proofs = proofs_of(credential)
+    except ProofError as exc:
+        raise AnchorProofError(str(exc), exc.code) from exc
+    signed = dict(credential)
+    signed["proof"] = [p for p in proofs if p.get("type") != ANCHOR_PROOF_TYPE]
+    return signed
+
+
+def credential_digest(credential: Mapping[str, Any]) -> bytes:
+    """keccak256(JCS(signed part)): what a Merkle leaf commits to."""
+    try:
+        return keccak(jcs(signed_part(credential)))
+    except CanonicalizationError as exc:
+        raise AnchorProofError(str(exc), exc.code) from exc
+
+
+@dataclass(frozen=True)
+class AnchorProof:
+    """A parsed, well-formed `MedCredAnchorProof2026`."""
+
+    previous_proof: str | tuple[str, ...]
+    chain_id: int
+    registry: str
+    merkle_root: bytes
+    leaf_index: int
+    merkle_path: tuple[bytes, ...]
+    transaction_hash: bytes
+    block_number: int
+    created: str
+
+    @property
+    def chain(self) -> str:
+        """CAIP-2 chain id, e.g. `eip155:31337`."""
+        return f"eip155:{self.chain_id}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The proof object as it appears in a credential."""
+        previous = self.previous_proof if isinstance(self.previous_proof, str) else list(self.previous_proof)
+        return {
+            "type": ANCHOR_PROOF_TYPE,
+            "previousProof": previous,
+            "chain": self.chain,
+            "registry": self.registry,
+            "merkleRoot": "0x" + self.merkle_root.hex(),
+            "leafIndex": self.leaf_index,
+            "merklePath": ["0x" + node.hex() for node in self.merkle_path],
+            "transactionHash": "0x" + self.transaction_hash.hex(),
+            "blockNumber": self.block_number,
+            "created": self.created,
+        }
+
+
+_FIELDS = frozenset(
+    {
+        "type",
+        "previousProof",
+        "chain",
+        "registry",
+        "merkleRoot",
+        "leafIndex",
+        "merklePath",
+        "transactionHash",
+        "blockNumber",
+        "created",
+    }
+)
+
+
+def _hex32(value: Any, name: str) -> bytes:
+    if not isinstance(value, str) or not _HEX32.match(value):
+        raise AnchorProofError(f"The anchor proof's {name} must be 0x followed by 64 hex digits.")
+    return bytes.fromhex(value[2:])
+
+
+def _uint(value: Any, name: str, limit: int = _UINT256_MAX) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
+        raise AnchorProofError(f"The anchor proof's {name} must be a non-negative integer.")
+    return value
+
+
+def parse_anchor_proof(proof: Any) -> AnchorProof:
+    """Check every field of an anchor proof object and return it typed; AnchorProofError names the field."""
+    if not isinstance(proof, Mapping):
+        raise AnchorProofError("The anchor proof must be a JSON object.")
+    if proof.get("type") != ANCHOR_PROOF_TYPE:
+        raise AnchorProofError(f"The anchor proof's type must be {ANCHOR_PROOF_TYPE}.")
+    unknown = sorted(set(proof) - _FIELDS)
+    if unknown:
+        raise AnchorProofError(f"The anchor proof has unexpected fields: {', '.join(unknown)}.")
+    missing = sorted(_FIELDS - set(proof))
+    if missing:
+        raise AnchorProofError(f"The anchor proof lacks: {', '.join(missing)}.")
+    previous = proof["previousProof"]
+    if isinstance(previous, list) and previous and all(isinstance(p, str) and p for p in previous):
+        previous = tuple(previous)
+    elif not (isinstance(previous, str) and previous):
+        raise AnchorProofError("The anchor proof's previousProof must name the signature proof's id.")
+    chain = proof["chain"]
+    match = _CHAIN.match(chain) if isinstance(chain, str) else None
+    if match is None:
+        raise AnchorProofError("The anchor proof's chain must be a CAIP-2 EVM chain id such as eip155:1.")
+    registry = proof["registry"]
+    if not isinstance(registry, str) or not is_checksum_address(registry):
+        raise AnchorProofError("The anchor proof's registry must be a checksummed 0x address.")
+    path = proof["merklePath"]
+    if not isinstance(path, list) or len(path) > 256:
+        raise AnchorProofError("The anchor proof's merklePath must be a list of at most 256 hashes.")
+    created = proof["created"]
+    if not isinstance(created, str) or not XSD_DATETIME.match(created):
+        raise AnchorProofError("The anchor proof's created must be an XSD dateTime.")
+    tx = proof["transactionHash"]
+    return AnchorProof(
+        previous_proof=previous,
+        chain_id=int(match.group(1)),
+        registry=registry,
+        merkle_root=_hex32(proof["merkleRoot"], "merkleRoot"),
+        leaf_index=_uint(proof["leafIndex"], "leafIndex"),
+        merkle_path=tuple(_hex32(node, "merklePath entry") for node in path),
+        transaction_hash=_hex32(tx, "transactionHash"),
+        block_number=_uint(proof["blockNumber"], "blockNumber", 2**63 - 1),
+        created=created,
+    )
+
+
+def find_anchor_proof(credential: Mapping[str, Any]) -> AnchorProof | None:
+    """The credential's anchor proof, parsed; None if it has none; AnchorProofError if several or bad."""
+    try:
+        proofs = proofs_of(credential)
+    except ProofError as exc:
+        raise AnchorProofError(str(exc), exc.code) from exc
+    anchors = [p for p in proofs if p.get("type") == ANCHOR_PROOF_TYPE]
+    if not anchors:
+        return None
+    if len(anchors) > 1:
+        raise AnchorProofError("The credential carries more than one anchor proof.", "anchor_multiple")
+    return parse_anchor_proof(anchors[0])
+
+
+@dataclass(frozen=True)
+class InclusionResult:
+    """Whether a credential's anchor proof places it under the root it names (no chain access)."""
+
+    included: bool
+    code: str
+    message: str
+    anchor: AnchorProof | None = None
+    digest: bytes | None = None
+
+
+def check_inclusion(credential: Mapping[str, Any]) -> InclusionResult:
+    """Recompute the digest and leaf, walk the Merkle path, compare with the stated root. Never raises.
+
+    This says nothing about the chain: the caller must still check that the root is anchored on a
+    trusted registry by the credential's issuer, and that leafIndex is not revoked.
+    """
+    try:
+        if not isinstance(credential, Mapping):
+            raise AnchorProofError("A credential must be a JSON object.")
+        anchor = find_anchor_proof(credential)
+        if anchor is None:
+            return InclusionResult(False, "anchor_missing", "The credential has no anchor proof.")
+        signing_ids = {p.get("id") for p in signed_part(credential)["proof"]}
+        previous = (
+            (anchor.previous_proof,) if isinstance(anchor.previous_proof, str) else anchor.previous_proof
+        )
+        if not all(p in signing_ids for p in previous):
+            raise AnchorProofError(
+                "The anchor proof's previousProof does not name a proof of this credential.",
+                "previous_proof_missing",
+            )
+        digest = credential_digest(credential)
+    except AnchorProofError as exc:
+        return InclusionResult(False, exc.code, str(exc))
+    except RecursionError:
+        return InclusionResult(False, "anchor_malformed", "The credential is nested too deeply.")
+    if not verify_path(leaf_hash(anchor.leaf_index, digest), anchor.merkle_path, anchor.merkle_root):
+        return InclusionResult(
+            False,
+            "merkle_path_invalid",
+            "The Merkle path does not lead from this credential (at its leaf index) to the anchored root: "
+            "the credential or its anchor proof was altered.",
+            anchor,
+            digest,
+        )
+    return InclusionResult(
+        True,
+        "ok",
+        f"The credential is leaf {anchor.leaf_index} of the batch with root 0x{anchor.merkle_root.hex()}.",
+        anchor,
+        digest,
+    )
