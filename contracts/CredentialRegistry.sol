@@ -356,6 +356,28 @@ contract CredentialRegistry is ICredentialRegistry, AccessControl {
         }
     }
 
+    /// @notice A page of a root's revocation bitmap: words `offset` .. `offset + limit`, clamped to
+    ///         `ceil(count / 256)`. For very large batches, where `revocationBitmap` would exceed an
+    ///         `eth_call` gas cap (it reads one storage slot per 256 credentials).
+    /// @param root The batch root.
+    /// @param offset Index of the first word (word `w` holds leaves `256 * w` .. `256 * w + 255`).
+    /// @param limit Maximum number of words to return.
+    function revocationWords(bytes32 root, uint256 offset, uint256 limit)
+        external
+        view
+        returns (uint256[] memory words)
+    {
+        uint256 total = (uint256(_anchors[root].count) + 255) >> 8;
+        if (offset >= total) return new uint256[](0);
+        uint256 n = total - offset;
+        if (limit < n) n = limit;
+        words = new uint256[](n);
+        mapping(uint256 => uint256) storage bitmap = _revoked[root];
+        for (uint256 i = 0; i < n; ++i) {
+            words[i] = bitmap[offset + i];
+        }
+    }
+
     /// @notice Check a Merkle inclusion proof against `root` (OpenZeppelin MerkleProof: sorted pairs).
     /// @dev For an OpenZeppelin StandardMerkleTree, `leaf` is the double-hashed leaf
     ///      `keccak256(bytes.concat(keccak256(abi.encode(values))))`. Pure helper: it does not look at

@@ -204,6 +204,34 @@ contract RevocationTest is RegistryFixture {
         }
     }
 
+    function test_revocationWords_pages() public {
+        _revokeBatch(issuerA, ROOT, _list(0, 256, 999));
+        uint256[] memory all = reg.revocationBitmap(ROOT);
+        uint256[] memory page = reg.revocationWords(ROOT, 1, 2);
+        assertEq(page.length, 2, "page length");
+        assertEq(page[0], all[1], "word 1");
+        assertEq(page[1], all[2], "word 2");
+        assertEq(reg.revocationWords(ROOT, 3, 10).length, 1, "clamped");
+        assertEq(reg.revocationWords(ROOT, 3, 10)[0], uint256(1) << (999 - 768), "last word");
+        assertEq(reg.revocationWords(ROOT, 4, 10).length, 0, "past the end");
+        assertEq(reg.revocationWords(ROOT, 0, type(uint256).max).length, 4, "huge limit");
+        assertEq(reg.revocationWords(keccak256("unknown"), 0, 10).length, 0, "unknown root");
+    }
+
+    function testFuzz_revocationWords_hugeBatch(uint32 count, uint256 offset, uint8 limit) public {
+        count = uint32(bound(count, 1, type(uint32).max));
+        bytes32 root = keccak256(abi.encode("huge", count));
+        _anchor(issuerA, root, count);
+        uint256 total = (uint256(count) + 255) / 256;
+        offset = bound(offset, 0, total + 5);
+        uint256 expected = offset >= total ? 0 : (limit < total - offset ? limit : total - offset);
+        assertEq(reg.revocationWords(root, offset, limit).length, expected, "page length");
+        uint256 last = count - 1;
+        _revoke(issuerA, root, last);
+        uint256[] memory tail = reg.revocationWords(root, last >> 8, 1);
+        assertEq(tail[0], uint256(1) << (last & 255), "last credential's bit");
+    }
+
     // ------------------------------------------------------------------ fuzz
 
     function testFuzz_revoke(uint32 count, uint256 index, uint8 reason) public {
