@@ -380,8 +380,10 @@ contract CredentialRegistry is ICredentialRegistry, AccessControl {
 
     /// @notice Check a Merkle inclusion proof against `root` (OpenZeppelin MerkleProof: sorted pairs).
     /// @dev For an OpenZeppelin StandardMerkleTree, `leaf` is the double-hashed leaf
-    ///      `keccak256(bytes.concat(keccak256(abi.encode(values))))`. Pure helper: it does not look at
-    ///      whether `root` is anchored (see `getAnchor`).
+    ///      `keccak256(bytes.concat(keccak256(abi.encode(values))))`; MedCred's values are
+    ///      `(uint256 leafIndex, bytes32 credentialDigest)`, so the index used for revocation is bound to
+    ///      the credential (sorted-pair paths alone do not reveal a leaf's position). Pure helper: it
+    ///      does not look at whether `root` is anchored (see `getAnchor`).
     /// @param root The Merkle root.
     /// @param proof The sibling hashes from the leaf up to the root.
     /// @param leaf The leaf hash.

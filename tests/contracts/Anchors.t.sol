@@ -132,16 +132,16 @@ contract AnchorsTest is RegistryFixture {
         return a < b ? keccak256(abi.encode(a, b)) : keccak256(abi.encode(b, a));
     }
 
-    function _leaf(bytes32 credentialHash) internal pure returns (bytes32) {
-        // OpenZeppelin StandardMerkleTree leaf for the value type ["bytes32"]: double keccak.
-        return keccak256(bytes.concat(keccak256(abi.encode(credentialHash))));
+    function _leaf(uint256 index, bytes32 credentialDigest) internal pure returns (bytes32) {
+        // MedCred's leaf: OpenZeppelin StandardMerkleTree leaf of ["uint256", "bytes32"], double keccak.
+        return keccak256(bytes.concat(keccak256(abi.encode(index, credentialDigest))));
     }
 
     function test_verifyLeaf_standardMerkleTreeLayout() public view {
-        bytes32 l0 = _leaf(keccak256("cred-0"));
-        bytes32 l1 = _leaf(keccak256("cred-1"));
-        bytes32 l2 = _leaf(keccak256("cred-2"));
-        bytes32 l3 = _leaf(keccak256("cred-3"));
+        bytes32 l0 = _leaf(0, keccak256("cred-0"));
+        bytes32 l1 = _leaf(1, keccak256("cred-1"));
+        bytes32 l2 = _leaf(2, keccak256("cred-2"));
+        bytes32 l3 = _leaf(3, keccak256("cred-3"));
         bytes32 n01 = _hashPair(l0, l1);
         bytes32 n23 = _hashPair(l2, l3);
         bytes32 root = _hashPair(n01, n23);
@@ -153,6 +153,8 @@ contract AnchorsTest is RegistryFixture {
         assertTrue(reg.verifyLeaf(root, proof, l3), "leaf 3");
         assertFalse(reg.verifyLeaf(root, proof, l0), "wrong leaf");
         assertFalse(reg.verifyLeaf(keccak256("other"), proof, l3), "wrong root");
+        // The index is inside the leaf: the same credential claimed at another index does not verify.
+        assertFalse(reg.verifyLeaf(root, proof, _leaf(2, keccak256("cred-3"))), "wrong index");
 
         bytes32[] memory none = new bytes32[](0);
         assertTrue(reg.verifyLeaf(l0, none, l0), "single-leaf tree");
