@@ -1,0 +1,552 @@
+"""The verification pipeline: one credential in, a `Report` out.
+
+parse -> schema -> issuer DID -> signature -> anchor (Merkle path, trusted registry, accredited
+issuer, signing key valid at anchor time) -> revocation (registry, status list) -> validity period
+-> optional recipient. Every step records a check and none raises: a verifier reports on hostile
+files, it does not crash on them. The CLI, the batch command and the web page all call
+`Verifier.verify`, so they can never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from verifier.chain.provider import connect_rpc
+from verifier.chain.registry_reader import IssuerStatus, RegistryReader
+from verifier.config import TrustedRegistry, VerifierConfig
+from verifier.data_integrity import issuer_id, verify_proofs
+from verifier.did import DidResolutionError, DidResolver
+from verifier.errors import ChainError, MedCredError
+from verifier.identity import recipient_matches
+from verifier.jsonld_loader import default_loader
+from verifier.merkle import AnchorProof, check_inclusion, find_anchor_proof
+from verifier.multikey import key_fingerprint
+from verifier.report import CheckStatus, Report
+from verifier.schema import check_schema, parse_datetime
+
+PASS, FAIL, WARN, SKIPPED = CheckStatus.PASS, CheckStatus.FAIL, CheckStatus.WARN, CheckStatus.SKIPPED
+MAX_CREDENTIAL_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 64
+
+REVOCATION_REASONS = {
+    0: "no reason given",
+    1: "issued in error",
+    2: "superseded",
+    3: "misconduct",
+    4: "key compromise",
+    5: "withdrawn",
+}
+
+
+def _date(moment: datetime) -> str:
+    return moment.strftime("%d %B %Y").lstrip("0")
+
+
+def _timestamp(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_JSON_STRUCTURE = re.compile(r'[\[\]{}"\\]')
+
+
+def _text_nesting_exceeds(text: str, limit: int) -> bool:
+    """Whether JSON text nests deeper than `limit`, found before parsing: a 100,000-deep array can
+    overflow the C stack of the json module, which no exception handler survives."""
+    depth, in_string, skip_until = 0, False, -1
+    for match in _JSON_STRUCTURE.finditer(text):
+        pos, char = match.start(), match.group()
+        if pos < skip_until:
+            continue
+        if in_string:
+            if char == "\\":
+                skip_until = pos + 2
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def _depth(value: Any, limit: int) -> int:
+    """Nesting depth of parsed JSON, stopping early past `limit` (iterative: no recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return deepest
+
+
+class Verifier:
+    """Verifies credentials against one trust configuration, caching chain reads and DIDs.
+
+    One instance per batch (or per server process): the registry readers cache per root, per issuer
+    and per key, the DID resolver per DID, and status lists per URL.
+    """
+
+    def __init__(
+        self,
+        config: VerifierConfig,
+        *,
+        now: Callable[[], datetime] | None = None,
+        resolver: DidResolver | None = None,
+        status_list_fetcher: Callable[[str], Mapping[str, Any]] | None = None,
+    ) -> None:
+        self.config = config
+        self._now = now or (lambda: datetime.now(UTC))
+        self.resolver = resolver or DidResolver(
+            did_web_folder=config.did_web_folder, allow_network=config.did_web, timeout=config.timeout
+        )
+        self.loader = default_loader()
+        self._readers: dict[tuple[int, str], RegistryReader] = {}
+        self._lock = threading.Lock()
+        self._status_lists: dict[str, Any] = {}
+        self._fetch_status_list = status_list_fetcher
+
+    # ------------------------------------------------------------------ entry points
+
+    def verify_bytes(
+        self, data: bytes | str, *, recipient: str | None = None, source: str | None = None
+    ) -> Report:
+        """Parse JSON text, then verify it. Size, depth and shape problems are a failed parse check."""
+        report = Report(source=source)
+        credential = self._parse(data, report)
+        if credential is None:
+            return report
+        return self._verify(credential, report, recipient)
+
+    def verify(self, credential: Any, *, recipient: str | None = None, source: str | None = None) -> Report:
+        """Verify an already parsed credential."""
+        report = Report(source=source)
+        if not isinstance(credential, dict):
+            kind = "a list" if isinstance(credential, list) else type(credential).__name__
+            report.add(
+                "parse", FAIL, "not_an_object", f"Expected one credential (a JSON object), found {kind}."
+            )
+            return report
+        if _depth(credential, MAX_DEPTH) > MAX_DEPTH:
+            report.add("parse", FAIL, "too_deep", f"The file is nested more than {MAX_DEPTH} levels deep.")
+            return report
+        report.add("parse", PASS, "ok", "The file is a well-formed credential document.")
+        return self._verify(credential, report, recipient)
+
+    # ------------------------------------------------------------------ steps
+
+    def _parse(self, data: bytes | str, report: Report) -> dict[str, Any] | None:
+        size = len(data.encode() if isinstance(data, str) else data)
+        if size == 0 or not data.strip():
+            report.add("parse", FAIL, "empty", "The input is empty: there is no credential to check.")
+            return None
+        if size > MAX_CREDENTIAL_BYTES:
+            report.add(
+                "parse", FAIL, "too_large",
+                f"The input is {size:,} bytes; a credential is at most {MAX_CREDENTIAL_BYTES:,}.",
+            )  # fmt: skip
+            return None
+        try:
+            text = data.decode("utf-8") if isinstance(data, bytes) else data
+        except UnicodeDecodeError:
+            report.add("parse", FAIL, "not_json", "The input is not UTF-8 text.")
+            return None
+        if _text_nesting_exceeds(text, MAX_DEPTH):
+            report.add("parse", FAIL, "too_deep", f"The file is nested more than {MAX_DEPTH} levels deep.")
+            return None
+        try:
+            parsed = json.loads(text)
+        except RecursionError:
+            report.add("parse", FAIL, "too_deep", f"The file is nested more than {MAX_DEPTH} levels deep.")
+            return None
+        except (ValueError, UnicodeDecodeError) as exc:
+            where = (
+                f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
+            )
+            report.add("parse", FAIL, "not_json", f"The input is not valid JSON{where}.")
+            return None
+        if isinstance(parsed, list):
+            report.add(
+                "parse", FAIL, "not_an_object",
+                f"Expected one credential, found a list of {len(parsed)} items (use verify-batch for many).",
+            )  # fmt: skip
+            return None
+        if not isinstance(parsed, dict):
+            report.add("parse", FAIL, "not_an_object", "Expected one credential (a JSON object).")
+            return None
+        if _depth(parsed, MAX_DEPTH) > MAX_DEPTH:
+            report.add("parse", FAIL, "too_deep", f"The file is nested more than {MAX_DEPTH} levels deep.")
+            return None
+        report.add("parse", PASS, "ok", "The file is a well-formed credential document.")
+        return parsed
+
+    def _verify(self, credential: dict[str, Any], report: Report, recipient: str | None) -> Report:
+        self._summarize(credential, report)
+        self._check_schema(credential, report)
+        did = self._check_issuer_did(credential, report)
+        signed_by = self._check_signature(credential, report)
+        anchor = self._check_anchor(credential, report, did, signed_by)
+        self._check_revocation(credential, report, anchor)
+        self._check_validity(credential, report)
+        if recipient is not None:
+            self._check_recipient(credential, report, recipient)
+        return report
+
+    def _summarize(self, credential: Mapping[str, Any], report: Report) -> None:
+        summary = report.summary
+        summary.credential_id = _str(credential.get("id"))
+        issuer = credential.get("issuer")
+        summary.issuer_did = issuer_id(credential)
+        if isinstance(issuer, Mapping):
+            summary.issuer_name = _str(issuer.get("name"))
+        subject = credential.get("credentialSubject")
+        if isinstance(subject, Mapping):
+            summary.holder_name = _str(subject.get("name"))
+            achievement = subject.get("achievement")
+            if isinstance(achievement, Mapping):
+                summary.achievement = _str(achievement.get("name"))
+                summary.achievement_type = _str(achievement.get("achievementType"))
+            identifiers = subject.get("identifier")
+            if isinstance(identifiers, list) and identifiers and isinstance(identifiers[0], Mapping):
+                summary.recipient_hash = _str(identifiers[0].get("identityHash"))
+        summary.valid_from = _str(credential.get("validFrom"))
+        summary.valid_until = _str(credential.get("validUntil"))
+
+    def _check_schema(self, credential: Mapping[str, Any], report: Report) -> None:
+        result = check_schema(credential)
+        if result.valid:
+            report.add("schema", PASS, "ok", "The credential has the Open Badges 3.0 structure.")
+        else:
+            report.add(
+                "schema", FAIL, result.code,
+                "The credential does not have the required Open Badges 3.0 structure: " + result.errors[0],
+                errors=list(result.errors),
+            )  # fmt: skip
+
+    def _check_issuer_did(self, credential: Mapping[str, Any], report: Report) -> str | None:
+        did = issuer_id(credential)
+        if did is None:
+            report.add("issuer", FAIL, "issuer_missing", "The credential does not say who issued it.")
+            return None
+        try:
+            self.resolver.resolve(did)
+        except DidResolutionError as exc:
+            report.add("issuer", FAIL, exc.code, f"The issuer's identity could not be confirmed: {exc}")
+            return did
+        name = report.summary.issuer_name or did
+        report.add("issuer", PASS, "ok", f"Issued by {name}.", did=did)
+        return did
+
+    def _check_signature(self, credential: Mapping[str, Any], report: Report) -> str | None:
+        result = verify_proofs(credential, resolver=self.resolver, loader=self.loader)
+        if not result.verified:
+            message = result.message
+            if result.code == "proof_missing":
+                message = "The credential carries no digital signature."
+            report.add("signature", FAIL, result.code, message)
+            return None
+        report.add("signature", PASS, "ok", "The issuer's digital signature is intact: nothing was altered.")
+        methods = [p.verification_method for p in result.proofs if p.verification_method]
+        return methods[0] if methods else None
+
+    def _reader(self, registry: TrustedRegistry) -> RegistryReader:
+        key = (registry.chain_id, registry.address)
+        with self._lock:
+            reader = self._readers.get(key)
+            if reader is None:
+                w3 = registry.w3 or connect_rpc(registry.rpc_url or "", timeout=self.config.timeout)
+                reader = RegistryReader(
+                    w3,
+                    registry.address,
+                    chain_id=registry.chain_id,
+                    ttl_seconds=self.config.cache_ttl_seconds,
+                )
+                self._readers[key] = reader
+        return reader
+
+    def _check_anchor(
+        self, credential: Mapping[str, Any], report: Report, did: str | None, method: str | None
+    ) -> tuple[RegistryReader, AnchorProof] | None:
+        """The credential's root is on a trusted registry, anchored by its issuer with a valid key."""
+        try:
+            anchor = find_anchor_proof(credential)
+        except MedCredError as exc:
+            report.add(
+                "anchor",
+                FAIL,
+                getattr(exc, "code", "anchor_malformed"),
+                f"The anchor record is malformed: {exc}",
+            )
+            return None
+        if anchor is None:
+            self._check_pending(report, did, method)
+            return None
+        summary = report.summary
+        summary.chain, summary.registry = anchor.chain, anchor.registry
+        summary.transaction_hash = "0x" + anchor.transaction_hash.hex()
+        summary.block_number = anchor.block_number
+        inclusion = check_inclusion(credential)
+        if not inclusion.included:
+            report.add(
+                "anchor", FAIL, inclusion.code,
+                "The credential does not match the batch its anchor record points to: "
+                f"it was altered after anchoring. ({inclusion.message})",
+            )  # fmt: skip
+            return None
+        trusted = self.config.find_registry(anchor.chain_id, anchor.registry)
+        if trusted is None:
+            report.add(
+                "anchor", FAIL, "registry_untrusted",
+                "The credential is anchored on a registry you do not trust "
+                f"({anchor.registry} on {anchor.chain}).",
+            )  # fmt: skip
+            return None
+        try:
+            reader = self._reader(trusted)
+            root = reader.anchor(anchor.merkle_root)
+            if not root.exists:
+                report.add(
+                    "anchor", FAIL, "root_not_anchored",
+                    f"The batch this credential belongs to is not recorded on {trusted.name}.",
+                )  # fmt: skip
+                return None
+            if root.block_number != anchor.block_number:
+                report.add(
+                    "anchor", FAIL, "anchor_block_mismatch",
+                    f"The anchor record names block {anchor.block_number}, but the registry "
+                    f"recorded the batch in block {root.block_number}.",
+                )  # fmt: skip
+                return None
+            if anchor.leaf_index >= root.count:
+                report.add(
+                    "anchor", FAIL, "leaf_out_of_range", "The credential's position is outside its batch."
+                )
+                return None
+            summary.anchored_at = _timestamp(root.anchored_at)
+            summary.issuer_registry_status = root.issuer_status.label
+            if did is None or root.did != did:
+                report.add(
+                    "anchor", FAIL, "anchored_by_other_issuer",
+                    f"The batch was anchored by {root.name} ({root.did}), not by the credential's issuer.",
+                )  # fmt: skip
+                return None
+            report.add(
+                "anchor", PASS, "ok",
+                f"Recorded on {trusted.name} on {_date(datetime.fromtimestamp(root.anchored_at, UTC))}.",
+                block=root.block_number,
+            )  # fmt: skip
+            self._check_accreditation(
+                report, reader, root.issuer, root.name, root.issuer_status, method, root.anchored_at
+            )
+        except ChainError as exc:
+            report.add("anchor", FAIL, "registry_unreachable", f"The registry could not be consulted: {exc}")
+            return None
+        return reader, anchor
+
+    def _check_accreditation(
+        self,
+        report: Report,
+        reader: RegistryReader,
+        account: str,
+        name: str,
+        status: IssuerStatus,
+        method: str | None,
+        at: int,
+    ) -> None:
+        report.summary.issuer_name = name or report.summary.issuer_name
+        if status is IssuerStatus.SUSPENDED:
+            report.add(
+                "accreditation", WARN, "issuer_suspended",
+                f"{name} was accredited when it issued this credential but is suspended now.",
+            )  # fmt: skip
+        else:
+            report.add("accreditation", PASS, "ok", f"{name} is an accredited issuer on the registry.")
+        self._check_key(report, reader, account, method, at, "when the credential was anchored")
+
+    def _check_key(
+        self, report: Report, reader: RegistryReader, account: str, method: str | None, at: int, when: str
+    ) -> bool:
+        if method is None:
+            report.add(
+                "signing_key", SKIPPED, "no_valid_signature", "No valid signature to match a key against."
+            )
+            return False
+        try:
+            _, vm = self.resolver.dereference(method)
+            fingerprint = key_fingerprint(vm.public_key_multibase)
+        except MedCredError as exc:
+            report.add(
+                "signing_key", FAIL, "key_unresolvable", f"The signing key could not be identified: {exc}"
+            )
+            return False
+        if not reader.is_key_valid(account, fingerprint, at):
+            report.add(
+                "signing_key", FAIL, "key_not_valid",
+                f"The key that signed this credential was not registered as valid for the issuer {when}.",
+            )  # fmt: skip
+            return False
+        report.add("signing_key", PASS, "ok", f"The signing key was registered to the issuer {when}.")
+        return True
+
+    def _check_pending(self, report: Report, did: str | None, method: str | None) -> None:
+        """Not anchored yet: valid only if a trusted registry accredits the issuer and its key now."""
+        if did is None or method is None:
+            report.add("anchor", FAIL, "anchor_missing", "The credential is not anchored on any registry.")
+            return
+        now = int(self._now().timestamp())
+        for trusted in self.config.registries:
+            try:
+                reader = self._reader(trusted)
+                issuer = reader.issuer_by_did(did)
+            except ChainError:
+                continue
+            if issuer.status is IssuerStatus.ACTIVE:
+                report.summary.issuer_name = issuer.name or report.summary.issuer_name
+                report.summary.issuer_registry_status = issuer.status.label
+                report.add(
+                    "anchor", WARN, "anchor_pending",
+                    f"Issued moments ago by {issuer.name}: it is not yet recorded on the registry. "
+                    "Check again in a few minutes for the full verification.",
+                )  # fmt: skip
+                report.add(
+                    "accreditation", PASS, "ok", f"{issuer.name} is an accredited issuer on {trusted.name}."
+                )
+                self._check_key(report, reader, issuer.account, method, now, "now")
+                return
+        report.add(
+            "anchor", FAIL, "anchor_missing",
+            "The credential is not anchored on a registry you trust, and its issuer is not accredited there.",
+        )  # fmt: skip
+
+    def _check_revocation(
+        self,
+        credential: Mapping[str, Any],
+        report: Report,
+        anchored: tuple[RegistryReader, AnchorProof] | None,
+    ) -> None:
+        if anchored is not None:
+            reader, anchor = anchored
+            try:
+                revoked = reader.is_revoked(anchor.merkle_root, anchor.leaf_index)
+                details = reader.revocation(anchor.merkle_root, anchor.leaf_index) if revoked else None
+            except ChainError as exc:
+                report.add(
+                    "revocation", FAIL, "registry_unreachable", f"Revocation could not be checked: {exc}"
+                )
+                return
+            if revoked:
+                reason = (
+                    REVOCATION_REASONS.get(details.reason, "no reason given")
+                    if details
+                    else "no reason given"
+                )
+                report.add("revocation", FAIL, "revoked", f"The issuer revoked this credential ({reason}).")
+                return
+            report.add("revocation", PASS, "ok", "The issuer has not revoked this credential.")
+        self._check_status_list(credential, report)
+
+    def _check_status_list(self, credential: Mapping[str, Any], report: Report) -> None:
+        entry = credential.get("credentialStatus")
+        if entry is None:
+            return
+        if not self.config.status_list:
+            report.add(
+                "status_list", SKIPPED, "disabled", "The issuer's status list was not consulted (offline)."
+            )
+            return
+        try:
+            from verifier import status_list  # noqa: PLC0415 - optional until the issuer serves lists
+
+            url = entry.get("statusListCredential") if isinstance(entry, Mapping) else None
+            if not isinstance(url, str):
+                raise MedCredError("credentialStatus has no statusListCredential URL.")
+            listing = self._status_list(url)
+            if isinstance(listing, MedCredError):
+                raise listing
+            if issuer_id(listing) != issuer_id(credential):
+                raise MedCredError("the status list was published by someone other than the issuer.")
+            revoked = status_list.status_bit(entry, listing)
+        except ChainError as exc:
+            report.add(
+                "status_list",
+                WARN,
+                "status_list_unreachable",
+                f"The issuer's status list is unreachable: {exc}",
+            )
+            return
+        except MedCredError as exc:
+            code = getattr(exc, "code", "status_list_invalid")
+            status = WARN if "unreachable" in code or "fetch" in code else FAIL
+            report.add("status_list", status, code, f"The issuer's status list could not be used: {exc}")
+            return
+        if revoked:
+            report.add(
+                "status_list", FAIL, "revoked", "The issuer's status list marks this credential as revoked."
+            )
+        else:
+            report.add("status_list", PASS, "ok", "The issuer's status list confirms it is not revoked.")
+
+    def _status_list(self, url: str) -> Any:
+        """The verified status list credential at `url`, cached per batch; errors are cached too."""
+        from verifier import status_list  # noqa: PLC0415
+
+        with self._lock:
+            if url in self._status_lists:
+                return self._status_lists[url]
+        try:
+            fetch = self._fetch_status_list or (
+                lambda u: status_list.fetch_status_list(u, timeout=self.config.timeout)
+            )
+            listing = fetch(url)
+            proofs = verify_proofs(listing, resolver=self.resolver, loader=self.loader)
+            if not proofs.verified:
+                raise status_list.StatusListError(f"its signature is invalid ({proofs.message})")
+            result: Any = listing
+        except MedCredError as exc:
+            result = exc
+        with self._lock:
+            self._status_lists[url] = result
+        return result
+
+    def _check_validity(self, credential: Mapping[str, Any], report: Report) -> None:
+        now = self._now()
+        start = parse_datetime(credential.get("validFrom"))
+        end = parse_datetime(credential.get("validUntil"))
+        if start is not None and now < start:
+            report.add(
+                "validity", FAIL, "not_yet_valid", f"The credential is not valid before {_date(start)}."
+            )
+        elif end is not None and now >= end:
+            report.add("validity", FAIL, "expired", f"The credential expired on {_date(end)}.")
+        elif end is not None:
+            report.add("validity", PASS, "ok", f"The credential is in force until {_date(end)}.")
+        else:
+            report.add("validity", PASS, "ok", "The credential is in force and does not expire.")
+
+    def _check_recipient(self, credential: Mapping[str, Any], report: Report, email: str) -> None:
+        if recipient_matches(credential, email):
+            report.add("recipient", PASS, "ok", f"The credential was issued to {email}.")
+        else:
+            report.add("recipient", FAIL, "recipient_mismatch", f"The credential was not issued to {email}.")
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def verify(credential: Any, config: VerifierConfig, *, recipient: str | None = None) -> Report:
+    """Verify one credential (parsed JSON) with a fresh `Verifier`."""
+    return Verifier(config).verify(credential, recipient=recipient)

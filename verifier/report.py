@@ -1,0 +1,110 @@
+"""The verification report: an ordered list of checks and an overall verdict.
+
+Each check says pass, fail, warn or skipped, with a machine code and one sentence an employer with
+no technical background understands. The verdict is VALID only if no check failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+VALID = "VALID"
+INVALID = "INVALID"
+
+
+class CheckStatus(StrEnum):
+    PASS = "pass"  # noqa: S105 - a check status, not a password
+    FAIL = "fail"
+    WARN = "warn"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: CheckStatus
+    code: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = str(self.status)
+        if not self.details:
+            data.pop("details")
+        return data
+
+
+@dataclass
+class Summary:
+    """What the result page shows above the checks; every field may be missing on a bad file."""
+
+    credential_id: str | None = None
+    issuer_did: str | None = None
+    issuer_name: str | None = None
+    issuer_registry_status: str | None = None
+    achievement: str | None = None
+    achievement_type: str | None = None
+    holder_name: str | None = None
+    recipient_hash: str | None = None
+    valid_from: str | None = None
+    valid_until: str | None = None
+    registry: str | None = None
+    chain: str | None = None
+    transaction_hash: str | None = None
+    block_number: int | None = None
+    anchored_at: str | None = None
+
+
+@dataclass
+class Report:
+    checks: list[Check] = field(default_factory=list)
+    summary: Summary = field(default_factory=Summary)
+    source: str | None = None
+
+    def add(self, name: str, status: CheckStatus, code: str, message: str, **details: Any) -> Check:
+        check = Check(name, status, code, message, details)
+        self.checks.append(check)
+        return check
+
+    @property
+    def status(self) -> str:
+        return INVALID if self.failed or not self.checks else VALID
+
+    @property
+    def valid(self) -> bool:
+        return self.status == VALID
+
+    @property
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks if c.status is CheckStatus.FAIL]
+
+    @property
+    def warnings(self) -> list[Check]:
+        return [c for c in self.checks if c.status is CheckStatus.WARN]
+
+    @property
+    def headline(self) -> str:
+        """One sentence: why it is valid or the first reason it is not."""
+        if self.failed:
+            return self.failed[0].message
+        if not self.checks:
+            return "Nothing was checked."
+        pending = next((c for c in self.checks if c.code == "anchor_pending"), None)
+        if pending is not None:
+            return pending.message
+        return "The credential is authentic, issued by an accredited institution, and in force."
+
+    def check(self, name: str) -> Check | None:
+        return next((c for c in self.checks if c.name == name), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "headline": self.headline,
+            "source": self.source,
+            "summary": {k: v for k, v in asdict(self.summary).items() if v is not None},
+            "checks": [c.to_json() for c in self.checks],
+        }
