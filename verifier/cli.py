@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from verifier import __version__
+from verifier.commands import register as register_verify_commands
 from verifier.errors import InputError, MedCredError
 from verifier.settings import DEFAULT_CHAIN, DEFAULT_DATA_DIR, Settings
 
@@ -59,6 +60,7 @@ def cli(ctx: click.Context, data_dir: str | None, chain: str | None) -> None:
 
 def _load_plugins() -> None:
     """Attach commands contributed by installed packages (the issuer) to the root group."""
+    register_verify_commands(cli)
     for ep in entry_points(group="medcred.commands"):
         try:
             register = ep.load()

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from issuer.chain.anvil import LocalChain
 from issuer.chain.backends import Chain, memory_chain, open_chain
 from issuer.chain.registry_writer import RegistryWriter, deploy_registry
 from issuer.chain.transactions import TransactionSender
 from verifier.chain.registry_reader import RegistryReader
-
-
-@pytest.fixture(scope="session")
-def anvil_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
-    """One anvil node for the session (starting one per test would dominate the run time)."""
-    data_dir = tmp_path_factory.mktemp("anvil")
-    node = LocalChain(data_dir)
-    info = node.start(port=18545)
-    yield data_dir, info.rpc_url
-    node.stop()
 
 
 @pytest.fixture(params=["memory", "local"])

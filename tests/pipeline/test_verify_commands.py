@@ -1,0 +1,173 @@
+"""`medcred verify` and `medcred verify-batch` against credentials anchored on a real anvil node."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from issuer.chain.backends import open_chain
+from verifier.cli import _load_plugins, cli
+from verifier.config import TrustedRegistry, render_config
+
+from .world import World
+
+
+@pytest.fixture(scope="module")
+def local_world(anvil_node: tuple[Path, str]) -> World:
+    data_dir, _ = anvil_node
+    return World.create(open_chain("local", data_dir))
+
+
+@pytest.fixture(scope="module")
+def trust_file(
+    local_world: World, anvil_node: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    registry = TrustedRegistry(
+        "Local test registry", local_world.chain.chain_id, local_world.address, anvil_node[1]
+    )
+    path = tmp_path_factory.mktemp("trust") / "verifier.toml"
+    path.write_text(render_config([registry]))
+    return path
+
+
+@pytest.fixture(scope="module")
+def credentials(local_world: World) -> list[dict[str, Any]]:
+    school = local_world.institution("Harbourview Medical School")
+    return local_world.issue_anchored(school, 6)
+
+
+def _run(trust_file: Path, *args: str, stdin: str | None = None) -> Any:
+    _load_plugins()
+    return CliRunner().invoke(cli, ["verify", "--config", str(trust_file), *args], input=stdin)
+
+
+def test_verify_file_valid_and_json(
+    trust_file: Path, credentials: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    path = tmp_path / "cred.json"
+    path.write_text(json.dumps(credentials[0]))
+    result = _run(trust_file, str(path))
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("VALID")
+    assert "Harbourview Medical School" in result.output
+    result = _run(trust_file, str(path), "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.output)["status"] == "VALID"
+
+
+def test_verify_stdin_tampered_is_exit_1(trust_file: Path, credentials: list[dict[str, Any]]) -> None:
+    forged = copy.deepcopy(credentials[1])
+    forged["validUntil"] = "2099-01-01T00:00:00Z"
+    result = _run(trust_file, "-", "--json", stdin=json.dumps(forged))
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["status"] == "INVALID"
+    assert {c["name"] for c in report["checks"] if c["status"] == "fail"} >= {"signature"}
+
+
+def test_verify_recipient(trust_file: Path, credentials: list[dict[str, Any]]) -> None:
+    result = _run(
+        trust_file, "-", "--recipient", "1.ada.okafor@example.org", stdin=json.dumps(credentials[1])
+    )
+    assert result.exit_code == 0, result.output
+    result = _run(trust_file, "-", "--recipient", "mallory@example.org", stdin=json.dumps(credentials[1]))
+    assert result.exit_code == 1
+    assert "not issued to mallory@example.org" in result.output
+
+
+@pytest.mark.parametrize(
+    ("stdin", "expected"),
+    [("", "empty"), ("{oops", "not valid JSON"), ("[{}, {}]", "found a list of 2")],
+)
+def test_verify_bad_input_is_invalid_not_a_traceback(trust_file: Path, stdin: str, expected: str) -> None:
+    result = _run(trust_file, "-", stdin=stdin)
+    assert result.exit_code == 1
+    assert expected in result.output
+    assert "Traceback" not in result.output
+
+
+def test_verify_usage_errors_exit_2(trust_file: Path, tmp_path: Path) -> None:
+    assert _run(trust_file, str(tmp_path / "missing.json")).exit_code == 2
+    result = _run(trust_file, "http://127.0.0.1:9/cred.json")
+    assert result.exit_code == 2
+    assert "could not be reached" in result.output
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[registry]]\nchain = 'eip155:1'\naddress = 'nope'\n")
+    _load_plugins()
+    result = CliRunner().invoke(cli, ["verify", "--config", str(bad), "-"], input="{}")
+    assert result.exit_code == 2
+    assert "not an Ethereum address" in result.output
+
+
+def test_untrusted_without_config_is_invalid(credentials: list[dict[str, Any]], tmp_path: Path) -> None:
+    empty = tmp_path / "empty.toml"
+    empty.write_text("")
+    result = _run(empty, "-", "--json", stdin=json.dumps(credentials[0]))
+    assert result.exit_code == 1
+    assert "registry you do not trust" in result.output
+
+
+def _batch(trust_file: Path, *args: str) -> Any:
+    _load_plugins()
+    return CliRunner().invoke(cli, ["verify-batch", "--config", str(trust_file), "--quiet", *args])
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_verify_batch_mixed_inputs(
+    trust_file: Path, credentials: list[dict[str, Any]], tmp_path: Path, workers: str
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "one.json").write_text(json.dumps(credentials[0]))
+    (folder / "array.json").write_text(json.dumps(credentials[1:3]))
+    (folder / "lines.jsonl").write_text("\n".join(json.dumps(c) for c in credentials[3:5]) + "\n")
+    forged = copy.deepcopy(credentials[5])
+    forged["credentialSubject"]["name"] = "Someone Else"
+    with zipfile.ZipFile(folder / "bundle.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("good.json", json.dumps(credentials[5]))
+        archive.writestr("forged.json", json.dumps(forged))
+    (folder / "broken.json").write_text("{ not json")
+    report = tmp_path / "report.csv"
+    result = _batch(trust_file, "--workers", workers, "--report", str(report), str(folder))
+    assert result.exit_code == 1, result.output
+    with report.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 8
+    statuses = {Path(r["source"]).name: r["status"] for r in rows}
+    assert statuses["broken.json"] == "INVALID"
+    assert statuses["bundle.zip!forged.json"] == "INVALID"
+    assert statuses["bundle.zip!good.json"] == "VALID"
+    assert sum(r["status"] == "VALID" for r in rows) == 6
+    assert "VALID" in result.output and "signature:signature_invalid" in result.output
+
+
+def test_verify_batch_json_report_and_zip_bomb(
+    trust_file: Path, credentials: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("huge.json", b'{"a": "' + b"0" * (50 * 1024 * 1024) + b'"}')
+        archive.writestr("ok.json", json.dumps(credentials[0]))
+    report = tmp_path / "report.json"
+    result = _batch(trust_file, "--workers", "1", "--report", str(report), str(bomb))
+    rows = json.loads(report.read_text())
+    assert [r["status"] for r in rows] == ["INVALID", "VALID"]
+    assert "ZIP bomb" in rows[0]["reason"]
+    assert result.exit_code == 1
+
+
+def test_verify_batch_all_valid_exit_0(
+    trust_file: Path, credentials: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    path = tmp_path / "all.jsonl"
+    path.write_text("\n".join(json.dumps(c) for c in credentials))
+    result = _batch(trust_file, "--workers", "2", str(path))
+    assert result.exit_code == 0, result.output
+    assert "6 credentials" in result.output

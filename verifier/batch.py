@@ -1,0 +1,324 @@
+"""Batch verification for licensing bodies: many credentials in, one row per credential out.
+
+Inputs are streamed (folders, `.json` with one credential or an array, `.jsonl`, `.zip`, and `.csv`
+files of credential URLs), fanned out over worker processes in chunks, and the results come back in
+input order. At most a bounded number of chunks is in flight, so memory stays flat however many
+credentials there are. A file that cannot be read is one INVALID row with its reason; the run goes
+on. Each worker keeps one `Verifier`, so chain reads are made once per root and issuer per worker.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import multiprocessing
+import threading
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from verifier.config import VerifierConfig
+from verifier.pipeline import MAX_CREDENTIAL_BYTES, Verifier
+from verifier.report import INVALID, VALID, Report
+from verifier.sources import SourceError, fetch_url
+
+CHUNK = 32
+MAX_JSON_FILE_BYTES = 512 * 1024 * 1024
+MAX_ZIP_ENTRIES = 1_000_000
+MAX_ZIP_RATIO = 200  # a credential compresses maybe 5:1; 200:1 is a bomb
+CSV_URL_COLUMNS = ("url", "credential_url", "credential")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One credential to verify: already read bytes, a URL to fetch, or a reason it cannot be read."""
+
+    source: str
+    data: bytes | None = None
+    url: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class Row:
+    source: str
+    status: str
+    credential_id: str | None = None
+    issuer: str | None = None
+    achievement: str | None = None
+    recipient_hash: str | None = None
+    failed: list[str] = field(default_factory=list)
+    reason: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "id": self.credential_id,
+            "issuer": self.issuer,
+            "achievement": self.achievement,
+            "recipient_hash": self.recipient_hash,
+            "status": self.status,
+            "failed_checks": self.failed,
+            "reason": self.reason,
+        }
+
+
+def row_from_report(report: Report) -> Row:
+    summary = report.summary
+    return Row(
+        source=report.source or "",
+        status=report.status,
+        credential_id=summary.credential_id,
+        issuer=summary.issuer_name or summary.issuer_did,
+        achievement=summary.achievement,
+        recipient_hash=summary.recipient_hash,
+        failed=[f"{c.name}:{c.code}" for c in report.failed],
+        reason="" if report.status == VALID else report.headline,
+    )
+
+
+# ---------------------------------------------------------------------------- reading inputs
+
+
+def _unreadable(source: str, reason: str) -> Item:
+    return Item(source=source, error=reason)
+
+
+def _json_file(path: Path) -> Iterator[Item]:
+    size = path.stat().st_size
+    if size > MAX_JSON_FILE_BYTES:
+        yield _unreadable(str(path), f"The file is {size:,} bytes, over the {MAX_JSON_FILE_BYTES:,} limit.")
+        return
+    data = path.read_bytes()
+    if data.lstrip()[:1] != b"[":
+        yield Item(source=str(path), data=data)
+        return
+    try:
+        items = json.loads(data)
+    except (ValueError, RecursionError):
+        yield _unreadable(str(path), "The file is not valid JSON.")
+        return
+    del data
+    for index, credential in enumerate(items):
+        yield Item(source=f"{path}[{index}]", data=json.dumps(credential).encode())
+
+
+def _jsonl_file(path: Path) -> Iterator[Item]:
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                yield Item(source=f"{path}:{number}", data=line)
+
+
+def _zip_file(path: Path) -> Iterator[Item]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        yield _unreadable(str(path), "The file is not a readable ZIP archive.")
+        return
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_ZIP_ENTRIES:
+            yield _unreadable(str(path), f"The archive has more than {MAX_ZIP_ENTRIES:,} entries.")
+            return
+        for info in infos:
+            if info.is_dir():
+                continue
+            source = f"{path}!{info.filename}"
+            if not info.filename.lower().endswith((".json", ".jsonld", ".jsonl")):
+                continue
+            limit = MAX_JSON_FILE_BYTES if info.filename.lower().endswith(".jsonl") else MAX_CREDENTIAL_BYTES
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > limit or ratio > MAX_ZIP_RATIO:
+                yield _unreadable(
+                    source, "The entry is too large or compressed suspiciously well (a ZIP bomb?)."
+                )
+                continue
+            try:
+                with archive.open(info) as handle:
+                    data = handle.read(limit + 1)  # the declared size may lie
+            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
+                yield _unreadable(source, f"The entry cannot be extracted ({exc.__class__.__name__}).")
+                continue
+            if len(data) > limit:
+                yield _unreadable(source, "The entry is larger than it claims (a ZIP bomb?).")
+            elif info.filename.lower().endswith(".jsonl"):
+                for number, line in enumerate(io.BytesIO(data), start=1):
+                    if line.strip():
+                        yield Item(source=f"{source}:{number}", data=line)
+            else:
+                yield Item(source=source, data=data)
+
+
+def _csv_file(path: Path) -> Iterator[Item]:
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            return
+        lowered = [h.strip().lower() for h in header]
+        column = next((lowered.index(c) for c in CSV_URL_COLUMNS if c in lowered), None)
+        rows: Iterable[list[str]] = reader
+        if column is None:  # no header: the first column holds URLs
+            column = 0
+            rows = [header, *reader] if header and header[0].startswith("http") else reader
+        for number, row in enumerate(rows, start=2):
+            url = row[column].strip() if len(row) > column else ""
+            if not url:
+                continue
+            if url.startswith(("http://", "https://")):
+                yield Item(source=f"{path}:{number}", url=url)
+            else:
+                yield _unreadable(f"{path}:{number}", f"{url[:80]!r} is not a URL.")
+
+
+READERS: dict[str, Callable[[Path], Iterator[Item]]] = {
+    ".json": _json_file,
+    ".jsonld": _json_file,
+    ".jsonl": _jsonl_file,
+    ".zip": _zip_file,
+    ".csv": _csv_file,
+}
+
+
+def iter_items(paths: Iterable[str]) -> Iterator[Item]:
+    """Every credential found under `paths`, lazily, in a stable order."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                if child.suffix.lower() in READERS:
+                    yield from _read_file(child)
+        elif path.is_file():
+            yield from _read_file(path)
+        else:
+            yield _unreadable(raw, "No such file or folder.")
+
+
+def _read_file(path: Path) -> Iterator[Item]:
+    reader = READERS.get(path.suffix.lower(), _json_file)
+    try:
+        yield from reader(path)
+    except OSError as exc:
+        yield _unreadable(str(path), f"The file cannot be read: {exc.strerror or exc}.")
+    except UnicodeDecodeError:
+        yield _unreadable(str(path), "The file is not UTF-8 text.")
+
+
+# ---------------------------------------------------------------------------- verifying
+
+_worker_verifier: Verifier | None = None
+
+
+def _init_worker(config: VerifierConfig) -> None:
+    global _worker_verifier  # noqa: PLW0603 - one verifier (and its caches) per worker process
+    _worker_verifier = Verifier(config)
+
+
+def verify_item(verifier: Verifier, item: Item) -> Row:
+    if item.error is not None:
+        return Row(source=item.source, status=INVALID, failed=["parse:unreadable"], reason=item.error)
+    data = item.data
+    if item.url is not None:
+        try:
+            data = fetch_url(item.url, timeout=verifier.config.timeout)
+        except SourceError as exc:
+            return Row(source=item.source, status=INVALID, failed=["parse:unreachable"], reason=str(exc))
+    report = verifier.verify_bytes(data or b"", source=item.source)
+    return row_from_report(report)
+
+
+def _verify_chunk(items: list[Item]) -> list[Row]:
+    assert _worker_verifier is not None
+    return [verify_item(_worker_verifier, item) for item in items]
+
+
+def _chunks(items: Iterator[Item], size: int, gate: threading.Semaphore) -> Iterator[list[Item]]:
+    chunk: list[Item] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            gate.acquire()
+            yield chunk
+            chunk = []
+    if chunk:
+        gate.acquire()
+        yield chunk
+
+
+def verify_stream(items: Iterator[Item], config: VerifierConfig, workers: int = 1) -> Iterator[Row]:
+    """Rows in input order. `workers > 1` fans out over processes with a bounded queue."""
+    if workers <= 1:
+        verifier = Verifier(config)
+        for item in items:
+            yield verify_item(verifier, item)
+        return
+    gate = threading.Semaphore(workers * 4)
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers, initializer=_init_worker, initargs=(config,)) as pool:
+        for rows in pool.imap(_verify_chunk, _chunks(items, CHUNK, gate)):
+            gate.release()
+            yield from rows
+
+
+# ---------------------------------------------------------------------------- reporting
+
+
+class Tally:
+    """Counts for the summary table: valid, and invalid grouped by their first failed check."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.valid = 0
+        self.reasons: Counter[str] = Counter()
+
+    def add(self, row: Row) -> None:
+        self.total += 1
+        if row.status == VALID:
+            self.valid += 1
+        else:
+            self.reasons[row.failed[0] if row.failed else "unknown"] += 1
+
+    @property
+    def invalid(self) -> int:
+        return self.total - self.valid
+
+
+class ReportWriter:
+    """Streams rows to a CSV or JSON file as they arrive (nothing is held in memory)."""
+
+    FIELDS = ("source", "id", "issuer", "achievement", "recipient_hash", "status", "failed_checks", "reason")
+
+    def __init__(self, path: Path) -> None:
+        suffix = path.suffix.lower()
+        if suffix not in (".csv", ".json"):
+            raise SourceError(f"The report must be a .csv or .json file, not {path.name}.")
+        self.kind = suffix[1:]
+        try:
+            self.handle = path.open("w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise SourceError(f"The report {path} cannot be written: {exc.strerror}.") from None
+        self.count = 0
+        if self.kind == "csv":
+            self.csv = csv.DictWriter(self.handle, fieldnames=self.FIELDS)
+            self.csv.writeheader()
+        else:
+            self.handle.write("[\n")
+
+    def write(self, row: Row) -> None:
+        data = row.to_json()
+        if self.kind == "csv":
+            data["failed_checks"] = " ".join(row.failed)
+            self.csv.writerow(data)
+        else:
+            self.handle.write((",\n" if self.count else "") + json.dumps(data, ensure_ascii=False))
+        self.count += 1
+
+    def close(self) -> None:
+        if self.kind == "json":
+            self.handle.write("\n]\n")
+        self.handle.close()

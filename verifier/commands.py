@@ -1,0 +1,211 @@
+"""`medcred verify`, `medcred verify-batch` and `medcred verify-server`.
+
+Exit codes: 0 VALID (every credential valid, for a batch), 1 INVALID (any invalid), 2 usage or I/O
+errors (unreadable file, bad configuration).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from verifier.batch import ReportWriter, Tally, iter_items, verify_stream
+from verifier.config import VerifierConfig, load_config
+from verifier.errors import InputError
+from verifier.pipeline import Verifier
+from verifier.report import VALID, CheckStatus, Report
+from verifier.settings import Settings
+from verifier.sources import credential_url_from_link, decode_qr, read_source
+
+EXIT_VALID, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+_MARKS = {
+    CheckStatus.PASS: ("✔", "green"),
+    CheckStatus.FAIL: ("✘", "red"),
+    CheckStatus.WARN: ("!", "yellow"),
+    CheckStatus.SKIPPED: ("-", None),
+}
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    metavar="FILE",
+    help="Trust configuration (TOML): the registries to believe. Default: $MEDCRED_VERIFIER_CONFIG, "
+    "DATA_DIR/verifier.toml, then ~/.config/medcred/verifier.toml.",
+)
+
+
+def _config(settings: Settings, path: str | None) -> VerifierConfig:
+    config = load_config(path, settings.data_dir)
+    if not config.registries:
+        click.secho(
+            "Warning: no trusted registry is configured, so no anchored credential can be VALID "
+            "(see --config).",
+            err=True,
+            fg="yellow",
+        )
+    return config
+
+
+def print_report(report: Report) -> None:
+    colour = "green" if report.status == VALID else "red"
+    click.secho(f"{report.status}: {report.headline}", fg=colour, bold=True)
+    summary = report.summary
+    rows = [
+        ("Holder", summary.holder_name),
+        ("Achievement", summary.achievement),
+        ("Issuer", summary.issuer_name),
+        ("Issued", summary.valid_from),
+        ("Expires", summary.valid_until),
+        ("Credential", summary.credential_id),
+        ("Anchored", f"block {summary.block_number}, {summary.anchored_at}" if summary.anchored_at else None),
+    ]
+    for label, value in rows:
+        if value:
+            click.echo(f"  {label + ':':<12} {value}")
+    click.echo("")
+    for check in report.checks:
+        mark, fg = _MARKS[check.status]
+        click.echo(click.style(f"  {mark} ", fg=fg) + f"{check.name:<14} {check.message}")
+
+
+@click.command()
+@click.argument("source", required=False)
+@click.option(
+    "--qr", "qr_image", metavar="IMAGE", help="Read the credential link from a QR code photo or scan."
+)
+@click.option(
+    "--recipient", metavar="EMAIL", help="Also check that the credential was issued to this e-mail."
+)
+@click.option("--json", "as_json", is_flag=True, help='Print the report as JSON with a top-level "status".')
+@config_option
+@click.pass_obj
+def verify(
+    settings: Settings,
+    source: str | None,
+    qr_image: str | None,
+    recipient: str | None,
+    as_json: bool,
+    config_path: str | None,
+) -> None:
+    """Verify one credential: SOURCE is a file, a URL, or '-' for standard input.
+
+    Exit code 0 means VALID, 1 INVALID, 2 that the input or configuration could not be used.
+    """
+    ctx = click.get_current_context()
+    if (source is None) == (qr_image is None):
+        raise click.UsageError("Give either SOURCE or --qr IMAGE.")
+    config = _config(settings, config_path)
+    if qr_image is not None:
+        link = decode_qr(qr_image)
+        source = credential_url_from_link(link)
+        if not source.startswith(("http://", "https://")):
+            raise InputError(f"The QR code does not hold a credential link: {link[:100]!r}.")
+    assert source is not None
+    data = read_source(source, timeout=config.timeout, allow_network=config.fetch_credentials)
+    report = Verifier(config).verify_bytes(data, recipient=recipient, source=source)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print_report(report)
+    ctx.exit(EXIT_VALID if report.valid else EXIT_INVALID)
+
+
+@click.command("verify-batch")
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=lambda: min(os.cpu_count() or 1, 8),
+    show_default="number of CPUs",
+    help="Worker processes.",
+)
+@click.option(
+    "--report", "report_path", metavar="FILE", help="Write one row per credential to FILE.csv or FILE.json."
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@config_option
+@click.pass_obj
+def verify_batch(
+    settings: Settings,
+    paths: tuple[str, ...],
+    workers: int,
+    report_path: str | None,
+    quiet: bool,
+    config_path: str | None,
+) -> None:
+    """Verify many credentials: folders, .json (one or an array), .jsonl, .zip, and .csv files of URLs.
+
+    Prints a summary (valid, and invalid by reason); --report writes every row. Exit code 0 if all
+    are VALID, 1 if any is INVALID, 2 for usage errors.
+    """
+    ctx = click.get_current_context()
+    config = _config(settings, config_path)
+    writer = ReportWriter(Path(report_path)) if report_path else None
+    tally = Tally()
+    started = time.monotonic()
+    progress = _progress(quiet)
+    try:
+        for row in verify_stream(iter_items(paths), config, workers=workers):
+            tally.add(row)
+            if writer is not None:
+                writer.write(row)
+            progress.update(1)
+            if row.status != VALID:
+                progress.set_postfix(invalid=tally.invalid, refresh=False)
+    finally:
+        progress.close()
+        if writer is not None:
+            writer.close()
+    elapsed = time.monotonic() - started
+    _print_summary(tally, elapsed, report_path)
+    ctx.exit(EXIT_VALID if tally.total and tally.invalid == 0 else EXIT_INVALID)
+
+
+def _progress(quiet: bool):
+    from tqdm import tqdm  # noqa: PLC0415 - only batch mode draws a bar
+
+    return tqdm(
+        unit=" cred",
+        file=sys.stderr,
+        disable=quiet,
+        dynamic_ncols=True,
+        mininterval=0.25,
+        bar_format="{n_fmt} verified [{elapsed}, {rate_fmt}]{postfix}",
+    )
+
+
+def _print_summary(tally: Tally, elapsed: float, report_path: str | None) -> None:
+    rate = tally.total / elapsed if elapsed > 0 else 0.0
+    click.echo(f"\n{tally.total:,} credentials in {elapsed:.1f} s ({rate:,.0f}/s)")
+    click.secho(f"  {'VALID':<40}{tally.valid:>10,}", fg="green")
+    click.secho(f"  {'INVALID':<40}{tally.invalid:>10,}", fg="red" if tally.invalid else None)
+    for reason, count in tally.reasons.most_common():
+        click.echo(f"    {reason:<38}{count:>10,}")
+    if report_path:
+        click.echo(f"Report: {report_path}")
+
+
+@click.command("verify-server")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=int)
+@config_option
+@click.pass_obj
+def verify_server(settings: Settings, host: str, port: int, config_path: str | None) -> None:
+    """Serve the verifier page and the VC-API verify endpoint on their own."""
+    from verifier.web.app import create_app  # noqa: PLC0415 - Flask is the 'web' extra
+
+    config = _config(settings, config_path)
+    app = create_app(config)
+    click.echo(f"MedCred verifier on http://{host}:{port}/verify")
+    app.run(host=host, port=port, threaded=True)
+
+
+def register(root: click.Group) -> None:
+    for command in (verify, verify_batch, verify_server):
+        root.add_command(command)
