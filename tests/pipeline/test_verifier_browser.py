@@ -1,0 +1,166 @@
+"""The verifier page in real headless Chromium (Debian's), driven by Playwright: upload, deep link,
+camera (Chromium's fake camera playing a video of a QR code), and a tampered credential."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from verifier.web.app import create_app
+
+from .servers import CredentialHost, credential_host
+from .world import Institution, World
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+]
+
+
+@pytest.fixture(scope="module")
+def anchored(world: World, institution: Institution) -> list[dict[str, Any]]:
+    return world.issue_anchored(institution, 3)
+
+
+@pytest.fixture(scope="module")
+def host() -> Iterator[CredentialHost]:
+    with credential_host() as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def verifier_url(world: World) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, create_app(world.config()), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def qr_video(text: str, path: Path, frames: int = 20) -> Path:
+    """A Y4M clip (what Chromium's fake camera plays) showing a QR code of `text`."""
+    import segno
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    segno.make(text, error="m").save(buffer, kind="png", scale=8, border=4)
+    qr = Image.open(io.BytesIO(buffer.getvalue())).convert("L")
+    width, height = 640, 480
+    frame = Image.new("L", (width, height), 255)
+    qr.thumbnail((440, 440))
+    frame.paste(qr, ((width - qr.width) // 2, (height - qr.height) // 2))
+    luma = frame.tobytes()
+    chroma = bytes([128]) * (width * height // 4)
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            out.write(b"FRAME\n" + luma + chroma + chroma)
+    return path
+
+
+@pytest.fixture(scope="module")
+def playwright_instance() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium"
+    with sync_playwright() as pw:
+        yield pw
+
+
+def _browser(pw: Any, tmp: Path, extra: list[str] | None = None) -> Any:
+    return pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS + (extra or []))
+
+
+def test_upload_flow_ends_valid(
+    playwright_instance: Any, verifier_url: str, anchored: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    file = tmp_path / "credential.json"
+    file.write_text(json.dumps(anchored[0]))
+    browser = _browser(playwright_instance, tmp_path)
+    try:
+        page = browser.new_page()
+        page.goto(f"{verifier_url}/verify")
+        page.set_input_files("#credential_file", str(file))
+        page.click("#verify-button")
+        page.wait_for_selector("#verdict")
+        assert page.get_attribute("#verdict", "data-status") == "VALID"
+        assert "Dr Ada Okafor" in page.inner_text("#holder")
+    finally:
+        browser.close()
+
+
+def test_deep_link_flow_ends_valid(
+    playwright_instance: Any,
+    verifier_url: str,
+    host: CredentialHost,
+    anchored: list[dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    url = host.put("deep.json", anchored[1])
+    browser = _browser(playwright_instance, tmp_path)
+    try:
+        page = browser.new_page(java_script_enabled=False)
+        page.goto(f"{verifier_url}/verify?credential={url}")
+        assert page.get_attribute("#verdict", "data-status") == "VALID"
+    finally:
+        browser.close()
+
+
+def test_camera_flow_ends_valid(
+    playwright_instance: Any,
+    verifier_url: str,
+    host: CredentialHost,
+    anchored: list[dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    url = host.put("camera.json", anchored[2])
+    video = qr_video(f"{verifier_url}/verify?credential={url}", tmp_path / "qr.y4m")
+    browser = _browser(playwright_instance, tmp_path, [f"--use-file-for-fake-video-capture={video}"])
+    try:
+        context = browser.new_context(permissions=["camera"])
+        page = context.new_page()
+        page.goto(f"{verifier_url}/verify")
+        page.click("#scan-button")
+        page.wait_for_selector("#verdict", timeout=20_000)
+        assert page.get_attribute("#verdict", "data-status") == "VALID"
+    finally:
+        browser.close()
+
+
+def test_tampered_credential_shows_the_failing_check(
+    playwright_instance: Any, verifier_url: str, anchored: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    forged = copy.deepcopy(anchored[0])
+    forged["credentialSubject"]["achievement"]["name"] = "Neurosurgery Board Certification"
+    browser = _browser(playwright_instance, tmp_path)
+    try:
+        page = browser.new_page()
+        page.goto(f"{verifier_url}/verify")
+        page.fill("#credential_json", json.dumps(forged))
+        page.click("#verify-button")
+        page.wait_for_selector("#verdict")
+        assert page.get_attribute("#verdict", "data-status") == "INVALID"
+        assert page.get_attribute('[data-check="signature"]', "data-status") == "fail"
+        assert "altered" in page.inner_text('[data-check="signature"]')
+        page.screenshot(path=str(tmp_path / "invalid.png"), full_page=True)
+    finally:
+        browser.close()

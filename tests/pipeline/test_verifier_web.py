@@ -1,0 +1,121 @@
+"""The verifier page and VC-API endpoint through Flask's test client (server-rendered flows)."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from verifier.web.app import create_app
+
+from .servers import CredentialHost, credential_host
+from .world import Institution, World
+
+
+@pytest.fixture(scope="module")
+def host() -> Iterator[CredentialHost]:
+    with credential_host() as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def anchored(world: World, institution: Institution) -> list[dict[str, Any]]:
+    return world.issue_anchored(institution, 3)
+
+
+@pytest.fixture
+def client(world: World) -> FlaskClient:
+    return create_app(world.config()).test_client()
+
+
+def test_deep_link_renders_valid_without_javascript(
+    client: FlaskClient, host: CredentialHost, anchored: list[dict[str, Any]]
+) -> None:
+    url = host.put("c0.json", anchored[0])
+    response = client.get("/verify", query_string={"credential": url})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'data-status="VALID"' in page
+    assert "Dr Ada Okafor" in page
+    assert "Advanced Cardiac Life Support" in page
+    assert 'data-check="revocation" data-status="pass"' in page
+
+
+def test_deep_link_to_a_verifier_link_is_unwrapped(
+    client: FlaskClient, host: CredentialHost, anchored: list[dict[str, Any]]
+) -> None:
+    url = host.put("c1.json", anchored[1])
+    response = client.get(
+        "/verify", query_string={"credential": f"https://verify.example/verify?credential={url}"}
+    )
+    assert 'data-status="VALID"' in response.get_data(as_text=True)
+
+
+def test_upload_paste_and_tampered(client: FlaskClient, anchored: list[dict[str, Any]]) -> None:
+    response = client.post(
+        "/verify",
+        data={"credential_file": (io.BytesIO(json.dumps(anchored[2]).encode()), "cred.json")},
+        content_type="multipart/form-data",
+    )
+    assert 'data-status="VALID"' in response.get_data(as_text=True)
+    forged = copy.deepcopy(anchored[2])
+    forged["credentialSubject"]["name"] = "Dr Impostor"
+    page = client.post("/verify", data={"credential_json": json.dumps(forged)}).get_data(as_text=True)
+    assert 'data-status="INVALID"' in page
+    assert 'data-check="signature" data-status="fail"' in page
+
+
+def test_unreachable_link_and_empty_form(client: FlaskClient) -> None:
+    response = client.get("/verify", query_string={"credential": "http://127.0.0.1:9/x.json"})
+    assert response.status_code == 502
+    assert "could not be fetched" in response.get_data(as_text=True)
+    response = client.post("/verify", data={})
+    assert response.status_code == 400
+
+
+def test_fields_are_escaped(client: FlaskClient, world: World, institution: Institution) -> None:
+    (credential,) = world.issue(institution, holder='<script>alert("x")</script><b>bold</b>')
+    page = client.post("/verify", data={"credential_json": json.dumps(credential)}).get_data(as_text=True)
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert" in page
+    assert "<b>bold</b>" not in page
+
+
+def test_security_headers_on_every_page(client: FlaskClient) -> None:
+    for response in (client.get("/verify"), client.get("/nope"), client.post("/credentials/verify", json={})):
+        csp = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert "frame-ancestors 'none'" in csp
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_vc_api_verify(client: FlaskClient, anchored: list[dict[str, Any]]) -> None:
+    response = client.post("/credentials/verify", json={"verifiableCredential": anchored[0]})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["verified"] is True
+    assert "signature" in body["checks"]
+    assert body["errors"] == []
+    forged = copy.deepcopy(anchored[0])
+    forged["validFrom"] = "2001-01-01T00:00:00Z"
+    body = client.post("/credentials/verify", json={"verifiableCredential": forged}).get_json()
+    assert body["verified"] is False
+    assert body["errors"]
+
+
+def test_vc_api_bad_requests_are_problem_json(client: FlaskClient) -> None:
+    response = client.post("/credentials/verify", data="nope", content_type="application/json")
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    response = client.post("/credentials/verify", data=b"{" * 10, content_type="application/json")
+    assert response.status_code == 400
+    big = {"verifiableCredential": {"x": "a" * (3 * 1024 * 1024)}}
+    response = client.post("/credentials/verify", json=big)
+    assert response.status_code == 413
+    assert response.mimetype == "application/problem+json"

@@ -1,0 +1,1 @@
+"""The verifier web page and the VC-API verify endpoint (Flask; the 'web' extra)."""

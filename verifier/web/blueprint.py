@@ -1,0 +1,112 @@
+"""Routes of the verifier page.
+
+- `GET /verify`: the form (paste, upload, URL, camera). With `?credential=<URL>` (what the QR codes
+  on certificates point at) the credential is fetched and verified on the server and the verdict is
+  rendered as plain HTML, so a phone without JavaScript still gets an answer.
+- `POST /verify`: the form's submission.
+- `POST /credentials/verify`: the VC-API verify endpoint for machines.
+
+Every route calls the same `Verifier.verify_bytes` as the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from datetime import UTC
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, render_template, request
+
+from verifier.config import VerifierConfig
+from verifier.pipeline import MAX_CREDENTIAL_BYTES, Verifier
+from verifier.report import VALID, Report
+from verifier.schema import parse_datetime
+from verifier.sources import SourceError, credential_url_from_link, fetch_url
+
+MAX_REQUEST_BYTES = MAX_CREDENTIAL_BYTES + 64 * 1024
+
+
+def create_blueprint(config: VerifierConfig | Callable[[], VerifierConfig]) -> Blueprint:
+    """The verifier routes for `config` (or a callable returning it, read on first use)."""
+    bp = Blueprint("verifier", __name__, template_folder="templates", static_folder="static",
+                   static_url_path="/verifier-static")  # fmt: skip
+    local = threading.local()
+
+    @bp.app_template_filter("human_date")
+    def human_date(value: str | None) -> str:
+        """'2026-11-28T05:34:54Z' as '28 November 2026, 05:34 UTC' (the raw value if unparsable)."""
+        moment = parse_datetime(value)
+        if moment is None:
+            return value or ""
+        return moment.astimezone(UTC).strftime("%d %B %Y, %H:%M UTC").lstrip("0")
+
+    def verifier() -> Verifier:
+        # One Verifier per thread: its caches are shared across that thread's requests (with the
+        # configured TTL), without locking the DID resolver's cache between threads.
+        current = getattr(local, "verifier", None)
+        if current is None:
+            current = Verifier(config() if callable(config) else config)
+            local.verifier = current
+        return current
+
+    def render(report: Report | None, *, error: str | None = None, status: int = 200) -> tuple[str, int]:
+        return render_template("verify.html", report=report, error=error, VALID=VALID), status
+
+    @bp.get("/verify")
+    def verify_page() -> tuple[str, int]:
+        link = request.args.get("credential", "").strip()
+        if not link:
+            return render(None)
+        url = credential_url_from_link(link)
+        try:
+            data = fetch_url(url, timeout=verifier().config.timeout)
+        except SourceError as exc:
+            return render(None, error=f"The credential could not be fetched: {exc}", status=502)
+        return render(verifier().verify_bytes(data, source=url))
+
+    @bp.post("/verify")
+    def verify_submit() -> tuple[str, int]:
+        pasted = request.form.get("credential_json", "")
+        upload = request.files.get("credential_file")
+        url = request.form.get("credential_url", "").strip()
+        if upload is not None and upload.filename:
+            data: bytes | str = upload.read(MAX_CREDENTIAL_BYTES + 1)
+            source = upload.filename
+        elif pasted.strip():
+            data, source = pasted, "pasted text"
+        elif url:
+            try:
+                data = fetch_url(credential_url_from_link(url), timeout=verifier().config.timeout)
+            except SourceError as exc:
+                return render(None, error=f"The credential could not be fetched: {exc}", status=502)
+            source = url
+        else:
+            return render(None, error="Paste a credential, choose a file, or enter a link.", status=400)
+        return render(verifier().verify_bytes(data, source=source))
+
+    @bp.post("/credentials/verify")
+    def vc_api_verify() -> tuple[Response, int]:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("verifiableCredential"), dict):
+            return _problem(400, "Malformed request", 'Send {"verifiableCredential": {...}} as JSON.')
+        options: dict[str, Any] = body.get("options") if isinstance(body.get("options"), dict) else {}
+        recipient = options.get("recipient") if isinstance(options.get("recipient"), str) else None
+        report = verifier().verify_bytes(json.dumps(body["verifiableCredential"]), recipient=recipient)
+        result = {
+            "verified": report.valid,
+            "checks": [c.name for c in report.checks if c.status == "pass"],
+            "warnings": [{"name": c.name, "code": c.code, "message": c.message} for c in report.warnings],
+            "errors": [{"name": c.name, "code": c.code, "message": c.message} for c in report.failed],
+            "report": report.to_json(),
+        }
+        return jsonify(result), 200
+
+    return bp
+
+
+def _problem(status: int, title: str, detail: str) -> tuple[Response, int]:
+    response = jsonify({"type": "about:blank", "title": title, "status": status, "detail": detail})
+    response.mimetype = "application/problem+json"
+    return response, status
