@@ -11,6 +11,7 @@ from issuer.chain.deployment import Deployment, DeploymentStore
 from issuer.chain.registry_writer import RegistryWriter
 from issuer.chain.transactions import TransactionSender
 from verifier.chain.registry_reader import RegistryReader
+from verifier.config import CONFIG_FILENAME, TrustedRegistry, load_config, render_config
 from verifier.settings import Settings
 
 
@@ -40,3 +41,23 @@ def open_registry(settings: Settings) -> RegistryContext:
     context = RegistryContext(chain=chain, deployment=deployment)
     context.reader.check()
     return context
+
+
+def record_deployment(settings: Settings, chain: Chain, deployment: Deployment) -> None:
+    """Remember a deployment, and make the local verifier trust it.
+
+    On a chain with an RPC URL the registry is also written into `<data-dir>/verifier.toml`, so that
+    `medcred verify` on this machine trusts the registry it just deployed, and nothing else.
+    """
+    deployment_store(settings, chain).save(deployment)
+    if chain.rpc_url is None:
+        return
+    path = settings.data_dir / CONFIG_FILENAME
+    existing = load_config(path).registries if path.is_file() else ()
+    kept = [r for r in existing if r.chain_id != deployment.chain_id]
+    name = (
+        "MedCred local chain" if chain.kind == "local" else f"MedCred registry on chain {deployment.chain_id}"
+    )
+    trusted = TrustedRegistry(name, deployment.chain_id, deployment.address, chain.rpc_url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_config([*kept, trusted]), encoding="utf-8")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import click
 
 from issuer.chain.backends import open_chain
-from issuer.chain.context import deployment_store, open_registry
+from issuer.chain.context import deployment_store, open_registry, record_deployment
 from issuer.chain.registry_writer import deploy_registry
 from issuer.chain.transactions import TransactionSender
 from verifier.chain.registry_reader import IssuerInfo, IssuerStatus, checksum
@@ -43,7 +43,7 @@ def deploy(settings: Settings, force: bool) -> None:
             click.echo(existing.address)
             return
     deployment = deploy_registry(TransactionSender(chain.w3, chain.governor()))
-    store.save(deployment)
+    record_deployment(settings, chain, deployment)
     click.echo(
         f"Registry deployed on chain {deployment.chain_id} at block {deployment.block_number}.", err=True
     )

@@ -37,6 +37,8 @@ def test_chain_lifecycle_and_registry_survive_a_restart(runner: CliRunner, tmp_p
         assert "started" in _medcred(runner, data, "chain", "start", "--port", "18600")
         assert "running" in _medcred(runner, data, "chain", "status")
         address = _medcred(runner, data, "registry", "deploy").strip().splitlines()[-1]
+        trust = (data / "verifier.toml").read_text()
+        assert f'address = "{address}"' in trust and 'rpc_url = "http://127.0.0.1:' in trust
         issuer = Account.create().address
         _medcred(
             runner,
