@@ -87,6 +87,7 @@ class World:
         valid_from: datetime | None = None,
         holder: str | None = "Dr Ada Okafor",
         email: str = "ada.okafor@example.org",
+        credential_status: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         valid_from = valid_from or datetime.now(UTC) - timedelta(days=1)
         out = []
@@ -96,6 +97,7 @@ class World:
                 inst.profile,
                 Recipient(email=email if count == 1 else f"{i}.{email}", name=holder),
                 valid_from=valid_from,
+                credential_status=credential_status,
             )
             signed = sign(unsigned, inst.key, inst.method)
             if isinstance(signed["proof"], dict):  # the 1EdTech schema wants a proof array
