@@ -1,0 +1,83 @@
+"""The issuer's connection to the registry: opened lazily, dropped and reopened after an outage.
+
+Issuing never needs the chain, so the service opens it only when it anchors, registers or revokes,
+and a `ChainError` (node down, timeout) just drops the connection for the next attempt to reopen.
+
+`RecordingSender` is the chain layer's `TransactionSender` with one addition the anchoring worker
+needs for crash safety: a callback with the transaction hash as soon as the node accepted the
+transaction, before waiting for its receipt, so the hash is in the database if the process dies
+while waiting.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+
+from issuer.chain.context import RegistryContext, open_registry
+from issuer.chain.registry_writer import RegistryWriter
+from issuer.chain.transactions import TransactionSender, TxResult
+from verifier.chain.registry_reader import RegistryReader
+from verifier.settings import Settings
+
+
+class RecordingSender(TransactionSender):
+    """A TransactionSender that reports each transaction hash before waiting for the receipt."""
+
+    def __init__(self, *args: object, on_sent: Callable[[str], None] | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.on_sent = on_sent
+
+    def _wait(self, tx_hash: HexBytes, description: str, resimulate: object) -> TxResult:
+        if self.on_sent is not None:
+            self.on_sent("0x" + bytes(tx_hash).hex())
+        return super()._wait(tx_hash, description, resimulate)
+
+
+class ChainAccess:
+    """The registry of `settings`, opened on first use; `invalidate()` after a ChainError."""
+
+    def __init__(self, settings: Settings, confirmations: int | None = None, timeout: float = 120.0) -> None:
+        self.settings = settings
+        self._confirmations = confirmations
+        self.timeout = timeout
+        self._context: RegistryContext | None = None
+        self._lock = threading.Lock()
+
+    def context(self) -> RegistryContext:
+        with self._lock:
+            if self._context is None:
+                self._context = open_registry(self.settings)
+            return self._context
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._context = None
+
+    @property
+    def confirmations(self) -> int:
+        if self._confirmations is not None:
+            return self._confirmations
+        return 1 if self.context().chain.is_dev else 3
+
+    def fresh_reader(self) -> RegistryReader:
+        """A reader with an empty cache: the worker must see the chain as it is now."""
+        ctx = self.context()
+        return RegistryReader(ctx.chain.w3, ctx.deployment.address, chain_id=ctx.deployment.chain_id)
+
+    def writer(self, account: LocalAccount, on_sent: Callable[[str], None] | None = None) -> RegistryWriter:
+        ctx = self.context()
+        sender = RecordingSender(
+            ctx.chain.w3, account, self.confirmations, timeout=self.timeout, on_sent=on_sent
+        )
+        return RegistryWriter(sender, ctx.deployment.address)
+
+    def governor_writer(self) -> RegistryWriter:
+        ctx = self.context()
+        return RegistryWriter(
+            TransactionSender(ctx.chain.w3, ctx.chain.governor(), self.confirmations, timeout=self.timeout),
+            ctx.deployment.address,
+        )

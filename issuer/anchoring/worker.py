@@ -1,0 +1,195 @@
+"""The anchoring worker: closes batches by size or age, anchors them, revokes on chain, heals.
+
+One pass (`run_once`) does, in order:
+
+1. take flush requests left by `medcred anchor` in another process;
+2. drive every submitted batch to anchored (after a crash, this *is* the reconciliation);
+3. close due batches (full, old, or flushed) and anchor each one;
+4. send the on-chain revocations that are due;
+5. re-check a slice of anchored roots against the registry, and put lost ones back to submitted
+   (a development chain restarted from an older state, a reorg, a new registry), which the next
+   pass anchors again with the same root.
+
+`run_forever` holds the lease (one worker per database), repeats passes, and backs off
+exponentially while the chain is unreachable; issuing is unaffected since it never touches the
+chain. `start()` runs it on a daemon thread and returns a handle to stop it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from issuer.anchoring import batches
+from issuer.anchoring.anchorer import AnchoredBatch, Anchorer, FaultHook
+from issuer.anchoring.chain import ChainAccess
+from issuer.anchoring.lease import Lease
+from issuer.config import ServiceConfig
+from issuer.revocation import push_revocations
+from issuer.secrets import SecretBox
+from issuer.storage.database import Database
+from issuer.storage.models import Institution, utcnow
+from verifier.errors import ChainError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PassReport:
+    anchored: list[AnchoredBatch] = field(default_factory=list)
+    revoked: dict[str, str] = field(default_factory=dict)
+    lost: list[int] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+class AnchoringWorker:
+    def __init__(
+        self,
+        db: Database,
+        box: SecretBox,
+        chain: ChainAccess,
+        config: ServiceConfig,
+        *,
+        fault: FaultHook | None = None,
+    ) -> None:
+        self.db = db
+        self.chain = chain
+        self.box = box
+        self.config = config
+        self.anchorer = Anchorer(db, box, chain, fault)
+        self.lease = Lease(db)
+        self.failures = 0
+
+    @property
+    def fault(self) -> FaultHook:
+        return self.anchorer.fault
+
+    # ------------------------------------------------------------------ one pass
+
+    def run_once(
+        self, *, force: set[int] | None = None, force_all: bool = False, recheck_all: bool = False
+    ) -> PassReport:
+        """One pass (see the module docstring). ChainErrors are collected per institution, not raised."""
+        report = PassReport()
+        requested = batches.take_anchor_requests(self.db)
+        if None in requested:
+            force_all = True
+        force = set(force or ()) | {i for i in requested if i is not None}
+        with self.db.reader() as session:
+            pending_batches = [(b.id, b.institution_id) for b in batches.submitted_batches(session)]
+            if force_all:
+                force |= set(session.scalars(select(Institution.id)))
+        blocked: set[int] = set()
+        for batch_id, institution_id in pending_batches:
+            if institution_id not in blocked and not self._anchor(batch_id, report):
+                blocked.add(institution_id)  # keep its order: no newer batch before an older one
+        while True:
+            with self.db.reader() as session:
+                due = batches.due_institutions(
+                    session, self.config.batch_size, self.config.batch_max_age, force
+                )
+            due = [i for i in due if i not in blocked]
+            if not due:
+                break
+            for institution_id in due:
+                closed = batches.close_batch(self.db, institution_id, self.config.batch_size)
+                if closed is None:
+                    continue
+                self.fault("batch-recorded")
+                if not self._anchor(closed.id, report):
+                    blocked.add(institution_id)
+        self._revocations(report)
+        self._recheck(report, everything=recheck_all)
+        return report
+
+    def _anchor(self, batch_id: int, report: PassReport) -> bool:
+        try:
+            report.anchored.append(self.anchorer.anchor_batch(batch_id))
+            return True
+        except ChainError as exc:
+            log.warning("Anchoring batch %s failed, will retry: %s", batch_id, exc)
+            batches.record_error(self.db, batch_id, str(exc))
+            report.errors.append(str(exc))
+            self.chain.invalidate()
+            return False
+
+    def _revocations(self, report: PassReport) -> None:
+        try:
+            report.revoked.update(push_revocations(self.db, self.box, self.chain))
+        except ChainError as exc:
+            log.warning("On-chain revocation failed, will retry: %s", exc)
+            report.errors.append(str(exc))
+            self.chain.invalidate()
+
+    def _recheck(self, report: PassReport, everything: bool) -> None:
+        older_than = utcnow() - timedelta(seconds=0 if everything else self.config.recheck_interval)
+        with self.db.reader() as session:
+            rows = batches.batches_to_recheck(session, older_than, limit=100_000 if everything else 200)
+        if not rows:
+            return
+        try:
+            lost = self.anchorer.recheck(rows)
+        except ChainError as exc:
+            report.errors.append(str(exc))
+            self.chain.invalidate()
+            return
+        report.lost.extend(lost)
+        for batch_id in lost:
+            self._anchor(batch_id, report)
+
+    # ------------------------------------------------------------------ the loop
+
+    def backoff_delay(self) -> float:
+        if self.failures == 0:
+            return self.config.poll_interval
+        return min(self.config.retry_max, self.config.retry_initial * 2 ** (self.failures - 1))
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Hold the lease and anchor until `stop` is set."""
+        while not stop.is_set():
+            if not self.lease.try_acquire():
+                stop.wait(max(self.config.poll_interval, 1.0))
+                continue
+            log.info("Anchoring worker holds the lease.")
+            first = True
+            try:
+                while not stop.is_set() and self.lease.held():
+                    try:
+                        report = self.run_once(recheck_all=first)
+                    except ChainError as exc:
+                        report = PassReport(errors=[str(exc)])
+                        self.chain.invalidate()
+                    except Exception:
+                        log.exception("Anchoring pass failed unexpectedly; retrying.")
+                        report = PassReport(errors=["unexpected error"])
+                    first = first and bool(report.errors)
+                    self.failures = self.failures + 1 if report.errors else 0
+                    stop.wait(self.backoff_delay())
+            finally:
+                self.lease.release()
+
+    def start(self) -> WorkerHandle:
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=self.run_forever, args=(stop,), name="medcred-anchoring", daemon=True
+        )
+        thread.start()
+        return WorkerHandle(thread, stop)
+
+
+@dataclass
+class WorkerHandle:
+    thread: threading.Thread
+    stop_event: threading.Event
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self.stop_event.set()
+        self.thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self.thread.is_alive()

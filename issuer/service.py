@@ -1,0 +1,562 @@
+"""`IssuerService`: the one facade the CLI and the web layer call.
+
+Every method is a complete use case with its own transactions, takes and returns plain values
+(dataclasses, dicts of JSON), and raises `MedCredError` subclasses whose class says what went
+wrong: `InputError`/`RosterError` (400/422), `UnauthorizedError` (401), `ForbiddenError` (403),
+`NotFoundError` (404), `ConflictError` (409), `ChainError` (502/503). The service is thread-safe:
+the web layer can share one instance between request threads.
+
+    service = IssuerService(ServiceConfig.from_settings(settings))
+    created = service.create_institution("St Elsewhere Simulation Centre")
+    token, _ = service.create_token(created.institution.slug, ["issue"])
+    credential = service.issue(created.institution.slug, "acls", "jane@example.org", name="Jane Doe")
+    service.anchor_now()                       # or service.start_worker() in a long-running process
+    service.get_credential(credential.id)      # now with its anchor proof
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from issuer.anchoring import batches as batch_store
+from issuer.anchoring.anchorer import AnchoredBatch, FaultHook
+from issuer.anchoring.chain import ChainAccess
+from issuer.anchoring.worker import AnchoringWorker, WorkerHandle
+from issuer.config import ServiceConfig
+from issuer.institutions import (
+    InstitutionInfo,
+    RegistrationOutcome,
+    did_document,
+    ensure_registered,
+    get_institution,
+    issuer_profile,
+    list_institutions,
+    signing_key,
+)
+from issuer.institutions import create_institution as _create_institution
+from issuer.issuance import (
+    IssuedCredential,
+    RosterError,
+    RosterResult,
+    RowError,
+    TemplateCache,
+    issue_requests,
+    make_request,
+    parse_roster,
+)
+from issuer.revocation import RevocationOutcome, credential_revocation_state, mark_revoked, push_revocations
+from issuer.secrets import SecretBox
+from issuer.signing import sign
+from issuer.status_list import StatusList, status_list_credential
+from issuer.storage import tokens
+from issuer.storage.credentials import document_of, get_credential_row
+from issuer.storage.database import Database
+from issuer.storage.errors import ConflictError, ForbiddenError, NotFoundError, UnauthorizedError
+from issuer.storage.models import ANCHORED, AnchorRequest, Batch, Credential, Institution, utcnow
+from issuer.storage.status_lists import get_list
+from issuer.storage.tokens import TokenInfo
+from issuer.templates import list_templates
+from verifier.errors import ChainError, InputError, MedCredError
+
+__all__ = [
+    "AnchoredBatch",
+    "BatchInfo",
+    "ConflictError",
+    "CreatedInstitution",
+    "CredentialRecord",
+    "ForbiddenError",
+    "InputError",
+    "IssuedCredential",
+    "IssuerService",
+    "MedCredError",
+    "NotFoundError",
+    "RevocationOutcome",
+    "RosterError",
+    "RosterResult",
+    "RowError",
+    "TokenInfo",
+    "UnauthorizedError",
+]
+
+
+@dataclass(frozen=True)
+class CreatedInstitution:
+    institution: InstitutionInfo
+    registration: RegistrationOutcome
+
+
+@dataclass(frozen=True)
+class CredentialRecord:
+    """A credential as stored: its document as it is now and where it stands."""
+
+    id: str
+    url: str
+    institution: str
+    template: str
+    state: str
+    """pending | submitted | anchored"""
+    issued_at: datetime
+    valid_from: datetime
+    valid_until: datetime | None
+    recipient_name: str | None
+    revoked: bool
+    revocation: str
+    """active | revoked | after-anchoring | pending (see issuer.revocation)"""
+    revocation_reason: str | None
+    revoked_at: datetime | None
+    status_list_id: str
+    status_index: int
+    batch_root: str | None
+    document: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    id: int
+    institution: str
+    root: str
+    size: int
+    state: str
+    tx_hash: str | None
+    block_number: int | None
+    created_at: datetime
+    anchored_at: datetime | None
+    attempts: int
+    last_error: str | None
+    self_check: str | None
+
+
+class IssuerService:
+    """The issuer's use cases over one database and one registry (see the module docstring)."""
+
+    def __init__(self, config: ServiceConfig, *, db: Database | None = None) -> None:
+        self.config = config
+        self.db = db or Database(config.database_url)
+        self.box = SecretBox.from_config(config.master_key, config.master_key_file)
+        self.chain = ChainAccess(config.settings, config.confirmations)
+        self._status_cache: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._cache_lock = threading.Lock()
+        self._worker: WorkerHandle | None = None
+
+    def close(self) -> None:
+        self.stop_worker()
+        self.db.dispose()
+
+    def __enter__(self) -> IssuerService:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ institutions
+
+    def create_institution(
+        self,
+        name: str,
+        *,
+        slug: str | None = None,
+        did_web: str | None = None,
+        url: str | None = None,
+        email: str | None = None,
+        include_names: bool = True,
+        register: bool = True,
+        progress: Callable[[str], None] | None = None,
+    ) -> CreatedInstitution:
+        """Keys, DID, account (committed first), then registration as far as this chain allows.
+
+        A chain outage does not lose the institution: its registration state stays
+        'awaiting-governance' and the anchoring worker completes it later.
+        """
+        with self.db.session() as session:
+            row = _create_institution(
+                session,
+                self.box,
+                name,
+                slug=slug,
+                did_web=did_web,
+                url=url,
+                email=email,
+                include_names=include_names,
+            )
+            slug = row.slug
+        outcome = RegistrationOutcome(state=row.registration_state)
+        if register:
+            outcome = self.register_institution(slug, progress=progress)
+        return CreatedInstitution(self.get_institution(slug), outcome)
+
+    def register_institution(
+        self, slug: str, progress: Callable[[str], None] | None = None
+    ) -> RegistrationOutcome:
+        """(Re)run registration: governance on dev chains, funding, the signing key. Idempotent."""
+        try:
+            with self.db.session() as session:
+                row = get_institution(session, slug, lock=True)
+                return ensure_registered(session, row, self.box, self.chain, progress=progress)
+        except ChainError as exc:
+            self.chain.invalidate()
+            return RegistrationOutcome(
+                state="awaiting-governance",
+                actions=[
+                    f"Registration is waiting for the chain: {exc} It is retried by the anchoring worker."
+                ],
+            )
+
+    def get_institution(self, slug: str) -> InstitutionInfo:
+        with self.db.reader() as session:
+            return InstitutionInfo.of(get_institution(session, slug))
+
+    def list_institutions(self) -> list[InstitutionInfo]:
+        with self.db.reader() as session:
+            return [InstitutionInfo.of(row) for row in list_institutions(session)]
+
+    def did_document(self, slug: str) -> dict[str, Any]:
+        """The institution's DID document (did:web ones are what the web layer serves)."""
+        with self.db.reader() as session:
+            return did_document(get_institution(session, slug))
+
+    def did_web_document(self, host: str, path: str = "") -> dict[str, Any]:
+        """The DID document to serve for a request to `host` at `/.well-known/did.json` (path '')
+        or at `/<path>/did.json`; NotFoundError if no institution has that did:web."""
+        encoded_host = host.strip().lower().replace(":", "%3A")
+        clean_path = path.strip("/") or None
+        with self.db.reader() as session:
+            path_matches = (
+                Institution.did_web_path.is_(None)
+                if clean_path is None
+                else Institution.did_web_path == clean_path
+            )
+            row = session.scalars(
+                select(Institution).where(Institution.did_web_host == encoded_host, path_matches)
+            ).first()
+            if row is None:
+                raise NotFoundError(f"No institution has a did:web at {host}/{path}.")
+            return did_document(row)
+
+    def templates(self) -> dict[str, dict[str, Any]]:
+        """Achievement templates by slug: {slug: {"name": ..., "validity": ...}}."""
+        return {
+            slug: {"name": t.name, "validity": t.validity}
+            for slug, t in sorted(list_templates(self.config.template_folder).items())
+        }
+
+    # ------------------------------------------------------------------ tokens
+
+    def create_token(
+        self,
+        slug: str,
+        scopes: Iterable[str],
+        *,
+        label: str | None = None,
+        expires_in: timedelta | None = None,
+    ) -> tuple[str, TokenInfo]:
+        """A new API token (returned once, stored hashed) for the institution and scopes."""
+        with self.db.session() as session:
+            return tokens.create_token(
+                session, get_institution(session, slug), scopes, label=label, expires_in=expires_in
+            )
+
+    def verify_token(self, token: str | None, scope: str, institution: str | None = None) -> TokenInfo:
+        """UnauthorizedError (401) or ForbiddenError (403) unless the token may do `scope`."""
+        with self.db.session() as session:
+            return tokens.verify_token(session, token, institution, scope)
+
+    def list_tokens(self, slug: str) -> list[TokenInfo]:
+        with self.db.reader() as session:
+            return tokens.list_tokens(session, get_institution(session, slug))
+
+    def revoke_token(self, slug: str, token_id: int) -> TokenInfo:
+        with self.db.session() as session:
+            return tokens.revoke_token(session, get_institution(session, slug), token_id)
+
+    # ------------------------------------------------------------------ issuing
+
+    def _issuer(self, slug: str) -> Institution:
+        with self.db.reader() as session:
+            return get_institution(session, slug)
+
+    def issue(
+        self,
+        slug: str,
+        template: str,
+        email: str,
+        *,
+        name: str | None = None,
+        valid_from: str | date | datetime | None = None,
+    ) -> IssuedCredential:
+        """Issue one credential: built, signed (eddsa-rdfc-2022), stored as pending."""
+        request = make_request(TemplateCache(self.config.template_folder), template, email, name, valid_from)
+        row = self._issuer(slug)
+        return issue_requests(
+            self.db, row, signing_key(row, self.box), [request], base_url=self.config.public_base_url
+        )[0]
+
+    def validate_roster(
+        self, source: str | bytes, *, default_template: str | None = None
+    ) -> tuple[list[RowError], int]:
+        """Every problem of a roster (empty when it can be issued) and its number of data rows."""
+        _valid, errors, total = parse_roster(
+            source, TemplateCache(self.config.template_folder), default_template=default_template
+        )
+        return errors, total
+
+    def issue_roster(
+        self,
+        slug: str,
+        source: str | bytes,
+        *,
+        allow_partial: bool = False,
+        default_template: str | None = None,
+        progress: Callable[[int], None] | None = None,
+        workers: int | None = None,
+    ) -> RosterResult:
+        """Issue a CSV roster (columns email, template, name, valid_from).
+
+        RosterError listing every problem, and nothing issued, if any row is wrong, unless
+        `allow_partial`: then the valid rows are issued and `errors` lists the rest.
+        `progress(n)` is called as credentials are signed (for a progress bar).
+        """
+        row = self._issuer(slug)
+        valid, errors, total = parse_roster(
+            source, TemplateCache(self.config.template_folder), default_template=default_template
+        )
+        if errors and (not allow_partial or not valid):
+            raise RosterError(errors, total)
+        issued = issue_requests(
+            self.db,
+            row,
+            signing_key(row, self.box),
+            [request for _, request in valid],
+            base_url=self.config.public_base_url,
+            rows=[number for number, _ in valid],
+            workers=workers if workers is not None else (os.cpu_count() or 1),
+            progress=progress,
+        )
+        return RosterResult(issued=issued, errors=errors, total_rows=total)
+
+    # ------------------------------------------------------------------ reading credentials
+
+    def get_credential(self, credential_id: str) -> CredentialRecord:
+        """The credential (UUID, urn:uuid or URL) as it is now, with its anchor proof once anchored."""
+        with self.db.reader() as session:
+            row = get_credential_row(session, credential_id)
+            return self._record(session, row)
+
+    def credential_document(self, credential_id: str) -> dict[str, Any]:
+        return self.get_credential(credential_id).document
+
+    def list_credentials(
+        self,
+        slug: str,
+        *,
+        state: str | None = None,
+        revoked: bool | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[CredentialRecord]:
+        """The institution's credentials, newest first."""
+        limit = max(1, min(int(limit), 1000))
+        with self.db.reader() as session:
+            institution = get_institution(session, slug)
+            query = select(Credential).where(Credential.institution_id == institution.id)
+            if state is not None:
+                query = query.where(Credential.state == state)
+            if revoked is not None:
+                query = query.where(Credential.revoked.is_(revoked))
+            rows = session.scalars(
+                query.order_by(Credential.issued_at.desc(), Credential.id).limit(limit).offset(max(0, offset))
+            )
+            return [self._record(session, r, institution.slug) for r in rows]
+
+    def count_credentials(self, slug: str | None = None) -> dict[str, int]:
+        """{state: count} (and 'revoked'), for dashboards and the CLI."""
+        with self.db.reader() as session:
+            query = select(Credential.state, func.count()).group_by(Credential.state)
+            revoked = select(func.count()).select_from(Credential).where(Credential.revoked.is_(True))
+            if slug is not None:
+                institution = get_institution(session, slug)
+                query = query.where(Credential.institution_id == institution.id)
+                revoked = revoked.where(Credential.institution_id == institution.id)
+            counts = {state: int(n) for state, n in session.execute(query)}
+            counts["revoked"] = int(session.scalar(revoked) or 0)
+            return counts
+
+    def _record(self, session: Any, row: Credential, slug: str | None = None) -> CredentialRecord:
+        if slug is None:
+            slug = session.get(Institution, row.institution_id).slug
+        root = session.get(Batch, row.batch_id).root if row.batch_id is not None else None
+        document = document_of(row)
+        return CredentialRecord(
+            id=row.id,
+            url=document.get("id", ""),
+            institution=slug,
+            template=row.template,
+            state=row.state,
+            issued_at=row.issued_at,
+            valid_from=row.valid_from,
+            valid_until=row.valid_until,
+            recipient_name=row.recipient_name,
+            revoked=row.revoked,
+            revocation=credential_revocation_state(row),
+            revocation_reason=row.revocation_reason,
+            revoked_at=row.revoked_at,
+            status_list_id=row.status_list_id,
+            status_index=row.status_index,
+            batch_root=root,
+            document=document,
+        )
+
+    def list_batches(self, slug: str | None = None, limit: int = 100) -> list[BatchInfo]:
+        with self.db.reader() as session:
+            query = select(Batch, Institution.slug).join(Institution, Institution.id == Batch.institution_id)
+            if slug is not None:
+                query = query.where(Institution.slug == slug)
+            rows = session.execute(query.order_by(Batch.id.desc()).limit(max(1, min(limit, 1000))))
+            return [
+                BatchInfo(
+                    id=b.id,
+                    institution=s,
+                    root=b.root,
+                    size=b.size,
+                    state=b.state,
+                    tx_hash=b.tx_hash,
+                    block_number=b.block_number,
+                    created_at=b.created_at,
+                    anchored_at=b.anchored_at,
+                    attempts=b.attempts,
+                    last_error=b.last_error,
+                    self_check=b.self_check,
+                )
+                for b, s in rows
+            ]
+
+    # ------------------------------------------------------------------ revocation and status lists
+
+    def revoke(
+        self, credential_id: str, reason: str = "unspecified", *, institution: str | None = None
+    ) -> RevocationOutcome:
+        """Revoke now in the database and status list; on chain now if anchored and reachable.
+
+        `institution` (the caller's, from its token) must be the issuer: ForbiddenError otherwise.
+        """
+        with self.db.session() as session:
+            owner = get_institution(session, institution) if institution else None
+            row = mark_revoked(session, credential_id, reason, owner)
+            credential_key, anchored, institution_id = row.id, row.state == ANCHORED, row.institution_id
+            revoked_at, reason_text, code = row.revoked_at, row.revocation_reason, row.revocation_code or 0
+        on_chain, tx_hash = "after-anchoring", None
+        if anchored:
+            try:
+                done = push_revocations(self.db, self.box, self.chain, institution_id)
+                tx_hash = done.get(credential_key)
+                on_chain = "revoked" if tx_hash else "pending"
+            except ChainError:
+                self.chain.invalidate()
+                on_chain = "pending"
+        assert revoked_at is not None
+        return RevocationOutcome(credential_key, revoked_at, reason_text or "", code, on_chain, tx_hash)
+
+    def status_list_credential(self, list_id: str) -> dict[str, Any]:
+        """The signed BitstringStatusListCredential for `list_id` (cached until the bits change)."""
+        with self.db.reader() as session:
+            row = get_list(session, list_id)
+            version = row.version
+            with self._cache_lock:
+                cached = self._status_cache.get(list_id)
+            if cached is not None and cached[0] == version:
+                return cached[1]
+            institution = session.get(Institution, row.institution_id)
+            assert institution is not None
+            bits, purpose = row.bits, row.purpose
+        unsigned = status_list_credential(
+            f"{self.config.public_base_url}/status-lists/{list_id}",
+            issuer_profile(institution),
+            purpose,
+            StatusList.from_bytes(bits),
+        )
+        signed = sign(unsigned, signing_key(institution, self.box), institution.verification_method)
+        with self._cache_lock:
+            self._status_cache[list_id] = (version, signed)
+        return signed
+
+    # ------------------------------------------------------------------ anchoring
+
+    def worker(self, *, fault: FaultHook | None = None) -> AnchoringWorker:
+        """A new anchoring worker over this service's database and chain (tests inject `fault`)."""
+        return AnchoringWorker(self.db, self.box, self.chain, self.config, fault=fault)
+
+    def start_worker(self) -> WorkerHandle:
+        """Run the anchoring worker on a background thread (idempotent)."""
+        if self._worker is None or not self._worker.running:
+            self._worker = self.worker().start()
+        return self._worker
+
+    def stop_worker(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
+
+    def anchor_now(self, institution: str | None = None, *, timeout: float = 300.0) -> list[AnchoredBatch]:
+        """Anchor everything pending now (of one institution or all) and wait for it.
+
+        If another process holds the anchoring lease (`medcred run`), ask it to flush and wait
+        for the credentials to be anchored. ChainError if the chain is unreachable.
+        """
+        institution_id = self._issuer(institution).id if institution else None
+        worker = self.worker()
+        if worker.lease.try_acquire():
+            try:
+                force = {institution_id} if institution_id is not None else None
+                report = worker.run_once(force=force, force_all=institution_id is None)
+            finally:
+                worker.lease.release()
+            if report.errors:
+                with self.db.reader() as session:
+                    left = batch_store.outstanding(session, institution_id)
+                raise ChainError(
+                    f"{report.errors[0]} ({left} credential(s) are still waiting to be anchored.)"
+                )
+            return report.anchored
+        return self._ask_running_worker(institution_id, timeout)
+
+    def _ask_running_worker(self, institution_id: int | None, timeout: float) -> list[AnchoredBatch]:
+        asked = utcnow()
+        with self.db.session() as session:
+            session.add(AnchorRequest(institution_id=institution_id, requested_at=asked))
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.db.reader() as session:
+                left = batch_store.outstanding(session, institution_id, before=asked)
+                if left == 0:
+                    query = (
+                        select(Batch, Institution.slug).join(Institution).where(Batch.anchored_at >= asked)
+                    )
+                    return [
+                        AnchoredBatch(
+                            b.id, s, b.root, b.size, b.tx_hash or "", b.block_number or 0, b.self_check or ""
+                        )
+                        for b, s in session.execute(query)
+                    ]
+            if time.monotonic() > deadline:
+                raise ChainError(
+                    f"The running anchoring worker has not anchored {left} credential(s) "
+                    f"within {timeout:.0f} s; it keeps retrying (see `medcred run`'s output)."
+                )
+            time.sleep(0.5)
+
+
+def roster_report(errors: Sequence[RowError]) -> str:
+    """The per-row error report as text lines."""
+    return "\n".join(str(e) for e in errors)
+
+
+def as_json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)

@@ -1,0 +1,126 @@
+"""Opening the issuer's database: engine, session scope, and the SQLite settings that make it safe.
+
+SQLite runs in WAL mode (readers never block the writer) with a busy timeout, foreign keys on, and
+every transaction started with `BEGIN IMMEDIATE`: the write lock is taken up front, so two processes
+(the web layer and the anchoring worker, or `medcred issue` next to `medcred run`) queue behind the
+busy timeout instead of one failing with "database is locked" when it upgrades a read to a write.
+
+PostgreSQL (psycopg 3) needs none of this; its connections are checked before use so a restarted
+server costs one retry, not an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from issuer.config import ConfigError
+from issuer.storage.migrate import upgrade_to_head
+from verifier.errors import MedCredError
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY_OPTION = "medcred_read_only"
+
+
+class DatabaseError(MedCredError):
+    """The database cannot be opened or reached."""
+
+
+class Database:
+    """One engine per process and URL; `session()` is the unit of work (commit or roll back)."""
+
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        self.url = url
+        self.engine = _engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        if migrate:
+            try:
+                upgrade_to_head(self.engine)
+            except OperationalError as exc:
+                where = self.describe()
+                raise DatabaseError(f"The database at {where} cannot be opened: {exc.orig}") from exc
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.dialect == "postgresql"
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file, or None (PostgreSQL, or an in-memory SQLite)."""
+        if self.dialect != "sqlite":
+            return None
+        database = make_url(self.url).database
+        return Path(database).resolve() if database and database != ":memory:" else None
+
+    def describe(self) -> str:
+        """The URL without its password, for messages."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session whose transaction commits when the block ends normally and rolls back otherwise."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        """A read-only unit of work: on SQLite a plain (deferred) transaction that takes no write lock."""
+        with self.sessions() as session:  # closing the session rolls the transaction back
+            session.connection(execution_options={READ_ONLY_OPTION: True})
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise ConfigError(f"DATABASE_URL is not a valid database URL: {exc}.") from None
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    raise ConfigError(f"Unsupported database {parsed.get_backend_name()!r}: use SQLite or PostgreSQL.")
+
+
+def _sqlite_engine(url: str) -> Engine:
+    database = make_url(url).database
+    in_memory = not database or database == ":memory:"
+    if not in_memory:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    options: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    if in_memory:
+        options["poolclass"] = StaticPool
+    engine = create_engine(url, **options)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (see "begin" below)
+        cursor = dbapi_connection.cursor()
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine

@@ -1,0 +1,226 @@
+"""The issuer's tables as typed SQLAlchemy 2 models.
+
+The schema is owned by the Alembic scripts in `migrations/versions`; these classes must match them
+(a test compares the two). Times are stored as naive UTC and handed back timezone-aware, so SQLite
+and PostgreSQL behave the same.
+
+What is deliberately *not* here: an e-mail address in clear (credentials name recipients by a
+salted hash), a private key in clear (sealed by `issuer.secrets`), an API token (only its hash).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Credential states (the anchoring pipeline).
+PENDING = "pending"
+SUBMITTED = "submitted"
+ANCHORED = "anchored"
+CREDENTIAL_STATES = (PENDING, SUBMITTED, ANCHORED)
+
+# Institution registration states on the registry.
+REGISTERED = "registered"
+AWAITING_GOVERNANCE = "awaiting-governance"
+
+SCOPES = ("issue", "revoke", "admin")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as naive UTC, returned as an aware UTC datetime on every backend."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime(),
+        int: Integer(),
+        str: String(255),
+    }
+
+
+class Institution(Base):
+    """An issuing institution: its DID and signing key, its Ethereum account, its registration."""
+
+    __tablename__ = "institutions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(256))
+    did: Mapped[str] = mapped_column(String(512), unique=True)
+    did_web_host: Mapped[str | None] = mapped_column(String(255))
+    """For did:web: the host (with `%3A` port) the DID document is served at."""
+    did_web_path: Mapped[str | None] = mapped_column(String(255))
+    """For did:web with a path: `a/b` (document at `/a/b/did.json`); None: `/.well-known/did.json`."""
+    url: Mapped[str | None] = mapped_column(String(512))
+    email: Mapped[str | None] = mapped_column(String(256))
+    include_names: Mapped[bool] = mapped_column(Boolean, default=True)
+    """Whether credentials (and so the database) carry recipients' names in clear."""
+    signing_public_key: Mapped[str] = mapped_column(String(128))
+    signing_key_sealed: Mapped[str] = mapped_column(Text)
+    verification_method: Mapped[str] = mapped_column(String(700))
+    key_fingerprint: Mapped[str] = mapped_column(String(66))
+    key_valid_from: Mapped[int] = mapped_column(BigInteger)
+    key_valid_until: Mapped[int | None] = mapped_column(BigInteger)
+    eth_address: Mapped[str] = mapped_column(String(42), unique=True)
+    eth_key_sealed: Mapped[str] = mapped_column(Text)
+    registration_state: Mapped[str] = mapped_column(String(32), default=AWAITING_GOVERNANCE)
+    chain_id: Mapped[int | None] = mapped_column(BigInteger)
+    registry_address: Mapped[str | None] = mapped_column(String(42))
+    """The registry the account and key were last seen registered on."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StatusList(Base):
+    """One W3C Bitstring Status List of an institution; `bits` is the raw (uncompressed) bitstring."""
+
+    __tablename__ = "status_lists"
+    __table_args__ = (UniqueConstraint("institution_id", "purpose", "sequence"),)
+
+    id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16), default="revocation")
+    sequence: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    next_index: Mapped[int] = mapped_column(Integer, default=0)
+    bits: Mapped[bytes] = mapped_column(LargeBinary)
+    permutation_key: Mapped[bytes] = mapped_column(LargeBinary)
+    """Key of the pseudo-random permutation that maps allocation order to list positions."""
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    """Bumped on every change of `bits`, so a signed list can be cached until the next change."""
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Batch(Base):
+    """A Merkle batch: recorded with its root before the anchoring transaction is sent."""
+
+    __tablename__ = "batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    root: Mapped[str] = mapped_column(String(66), unique=True)
+    size: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default=SUBMITTED, index=True)
+    chain_id: Mapped[int | None] = mapped_column(BigInteger)
+    registry_address: Mapped[str | None] = mapped_column(String(42))
+    tx_hash: Mapped[str | None] = mapped_column(String(66))
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    block_time: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()
+    anchored_at: Mapped[datetime | None] = mapped_column()
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    self_check: Mapped[str | None] = mapped_column(String(64))
+    """'ok' or the verifier's failure code for the sampled credential."""
+    self_check_message: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[datetime | None] = mapped_column()
+    """When the root was last seen on chain (lost-anchor detection)."""
+
+
+class Credential(Base):
+    """An issued credential: the signed JSON (what the Merkle leaf commits to) and its pipeline state."""
+
+    __tablename__ = "credentials"
+    __table_args__ = (
+        Index("ix_credentials_queue", "institution_id", "state", "issued_at"),
+        Index("ix_credentials_revocation", "revoked", "revocation_tx"),
+        UniqueConstraint("status_list_id", "status_index"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    """The UUID; the credential's `id` is `<public base URL>/credentials/<uuid>`."""
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    template: Mapped[str] = mapped_column(String(64))
+    recipient_hash: Mapped[str] = mapped_column(String(80))
+    recipient_name: Mapped[str | None] = mapped_column(String(256))
+    signed_json: Mapped[str] = mapped_column(Text)
+    anchor_proof_json: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default=PENDING)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), index=True)
+    leaf_index: Mapped[int | None] = mapped_column(Integer)
+    status_list_id: Mapped[str] = mapped_column(ForeignKey("status_lists.id"))
+    status_index: Mapped[int] = mapped_column(Integer)
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    valid_from: Mapped[datetime] = mapped_column()
+    valid_until: Mapped[datetime | None] = mapped_column()
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    revocation_reason: Mapped[str | None] = mapped_column(Text)
+    revocation_code: Mapped[int | None] = mapped_column(Integer)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    revocation_tx: Mapped[str | None] = mapped_column(String(66))
+    """The registry transaction that revoked it on chain; None while that is still to do."""
+
+
+class ApiToken(Base):
+    """An API token: its SHA-256 only, the institution it acts for and what it may do."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    scopes: Mapped[str] = mapped_column(String(64))
+    """Space-separated subset of SCOPES."""
+    label: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    last_used_at: Mapped[datetime | None] = mapped_column()
+
+
+class AnchorRequest(Base):
+    """`medcred anchor` asking the worker that holds the lease (another process) to flush now."""
+
+    __tablename__ = "anchor_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Event(Base):
+    """An audit trail of what the service did (never a secret or personal data)."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"))
+    kind: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(256))
+    detail: Mapped[str | None] = mapped_column(Text)
