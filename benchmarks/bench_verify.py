@@ -1,0 +1,152 @@
+"""verify-batch throughput, peak memory, and deep-link latency of the verifier page.
+
+    .venv/bin/python benchmarks/bench_verify.py [--credentials 10000] [--batches 10] [--memory-total 100000]
+
+Starts its own anvil node in a temporary folder, deploys a registry, accredits an institution,
+signs N credentials and anchors them in B batches, then:
+  1. runs `medcred verify-batch` over them with 1 and 2 workers (credentials/second, all VALID);
+  2. runs it over `--memory-total` credentials (the same file repeated) and samples the peak
+     resident memory of the whole process tree;
+  3. serves the verifier page and times `/verify?credential=<URL>` (p50/p95/p99).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+from werkzeug.serving import make_server
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from pipeline.servers import credential_host
+from pipeline.world import World
+
+from issuer.chain.anvil import LocalChain
+from issuer.chain.backends import open_chain
+from verifier.config import TrustedRegistry, load_config, render_config
+from verifier.web.app import create_app
+
+MEDCRED = [sys.executable, "-m", "verifier"]
+
+
+def _tree_rss_kib(pid: int) -> int:
+    """Resident memory of `pid` and all its descendants, from /proc."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
+            for task in Path(f"/proc/{current}/task").iterdir():
+                children = (task / "children").read_text().split()
+                stack.extend(int(c) for c in children)
+        except (OSError, StopIteration, ValueError):
+            continue
+    return total
+
+
+def run_batch(paths: list[Path], config: Path, workers: int) -> tuple[float, int, str]:
+    """Seconds, peak RSS (KiB) of the process tree, and the command's summary."""
+    cmd = [*MEDCRED, "verify-batch", "--quiet", "--config", str(config), "--workers", str(workers)]
+    started = time.perf_counter()
+    proc = subprocess.Popen([*cmd, *map(str, paths)], stdout=subprocess.PIPE, text=True)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss_kib(proc.pid))
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    output = proc.stdout.read() if proc.stdout else ""
+    return elapsed, peak, output
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--credentials", type=int, default=10_000)
+    parser.add_argument("--batches", type=int, default=10)
+    parser.add_argument("--memory-total", type=int, default=100_000)
+    parser.add_argument("--latency-requests", type=int, default=200)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="medcred-bench-"))
+    node = LocalChain(work)
+    info = node.start(port=18700)
+    try:
+        world = World.create(open_chain("local", work))
+        school = world.institution("Benchmark Resuscitation Council")
+        per_batch = args.credentials // args.batches
+        jsonl = work / "credentials.jsonl"
+        started = time.perf_counter()
+        with jsonl.open("w") as out:
+            for _ in range(args.batches):
+                for credential in world.issue_anchored(school, per_batch, template="bls"):
+                    out.write(json.dumps(credential) + "\n")
+        print(
+            f"Prepared {per_batch * args.batches:,} credentials in {args.batches} anchored batches "
+            f"({time.perf_counter() - started:.1f} s, signing included)\n"
+        )
+        trust = work / "verifier.toml"
+        trust.write_text(
+            render_config([TrustedRegistry("bench", world.chain.chain_id, world.address, info.rpc_url)])
+        )
+
+        total = per_batch * args.batches
+        print(f"verify-batch over {total:,} credentials ({os.cpu_count()} CPUs)")
+        for workers in (1, 2):
+            elapsed, peak, output = run_batch([jsonl], trust, workers)
+            invalid = next((line.split()[-1] for line in output.splitlines() if "INVALID" in line), "?")
+            print(
+                f"  workers={workers}: {total / elapsed:8,.0f} credentials/s   {elapsed:6.1f} s   "
+                f"peak RSS {peak / 1024:6.0f} MiB   invalid: {invalid}"
+            )
+
+        repeats = max(1, args.memory_total // total)
+        files = [jsonl] * repeats
+        elapsed, peak, output = run_batch(files, trust, 2)
+        print(
+            f"\nverify-batch over {total * repeats:,} credentials, workers=2: "
+            f"{total * repeats / elapsed:,.0f}/s, peak RSS of the process tree {peak / 1024:.0f} MiB"
+        )
+
+        with credential_host() as host:
+            first = json.loads(jsonl.open().readline())
+            url = host.put("credential.json", first)
+            app = create_app(load_config(trust))
+            app.logger.disabled = True
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)
+            server = make_server("127.0.0.1", 0, app, threaded=True)
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            page = f"http://127.0.0.1:{server.server_port}/verify"
+            session = requests.Session()
+            timings = []
+            for _ in range(args.latency_requests):
+                t0 = time.perf_counter()
+                response = session.get(page, params={"credential": url}, timeout=10)
+                timings.append((time.perf_counter() - t0) * 1000)
+                assert 'data-status="VALID"' in response.text
+            server.shutdown()
+        first = timings[0]
+        timings.sort()
+        pct = statistics.quantiles(timings, n=100)
+        print(
+            f"\nDeep link to rendered verdict ({args.latency_requests} requests, loopback): "
+            f"p50 {pct[49]:.1f} ms, p95 {pct[94]:.1f} ms, p99 {pct[98]:.1f} ms, first request {first:.1f} ms"
+        )
+    finally:
+        node.stop()
+
+
+if __name__ == "__main__":
+    main()
