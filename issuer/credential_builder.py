@@ -10,6 +10,7 @@ in JSON-LD safe mode, which standard verifiers require.
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ CREDENTIAL_SCHEMA_TYPE = "JsonSchema"
 `1EdTechJsonSchemaValidator2019`, is defined by no context: jsonld.js in safe mode (what standard
 verifiers run) rejects it as a relative @type reference, so a credential carrying it fails there."""
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+"""Refused in names: RDF canonicalization implementations write them differently (and they are typos)."""
 _ACHIEVEMENT_NAMESPACE = uuid.UUID("6d3f8a52-1c1e-4f7e-9c55-2b0b6a3c1e07")
 
 
@@ -96,8 +99,10 @@ def build_credential(
     BitstringStatusListEntry) is included as given.
     """
     email = recipient.email.strip() if isinstance(recipient.email, str) else ""
-    if "@" not in email or any(c.isspace() for c in email):
+    if "@" not in email or any(c.isspace() for c in email) or _CONTROL.search(email):
         raise InputError(f"{recipient.email!r} is not an e-mail address.")
+    if recipient.name is not None and _CONTROL.search(recipient.name):
+        raise InputError("The recipient's name contains control characters.")
     if valid_from is None:
         valid_from = datetime.now(UTC)
     if valid_from.tzinfo is None:

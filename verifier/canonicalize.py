@@ -73,10 +73,48 @@ def canonicalize_with_pyld(doc: dict[str, Any], *, loader: BundledDocumentLoader
     """The reference path: pyld expansion (safe mode), RDF conversion and URDNA2015."""
     loader = loader or default_loader()
     dataset = to_dataset(doc, loader=loader)
+    _check_characters(dataset)
     try:
         return URDNA2015().main(dataset, {"algorithm": "URDNA2015", "format": "application/n-quads"})
-    except (JsonLdError, RecursionError) as exc:  # pragma: no cover - defensive
+    except (JsonLdError, RecursionError, ValueError) as exc:  # pragma: no cover - defensive
         raise CanonicalizationError(f"RDF canonicalization failed: {exc}.", "rdfc_failed") from exc
+
+
+# pyld writes these characters raw into N-Quads, where RDFC-1.0 (and jsonld.js) escape them
+# (\b, \f, \u0000...; IRIs: \u0020...), so the canonical bytes, and any signature over them, would
+# differ between implementations. Lone surrogates cannot be encoded as UTF-8 at all. No credential
+# needs them: refuse them rather than produce bytes other verifiers disagree with.
+_BAD_LITERAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\\ud800-\udfff]')
+
+
+def _check_characters(dataset: dict[str, list[Any]]) -> None:
+    for graph_name, triples in dataset.items():
+        if _BAD_IRI.search(graph_name):
+            raise _unsupported(graph_name)
+        for triple in triples:
+            for position in ("subject", "predicate", "object"):
+                term = triple[position]
+                value = term["value"]
+                if term["type"] == "literal":
+                    if _BAD_LITERAL.search(value):
+                        raise _unsupported(value)
+                    if _BAD_IRI.search(term.get("datatype") or "") or _BAD_IRI.search(
+                        term.get("language") or ""
+                    ):
+                        raise _unsupported(term.get("datatype") or term.get("language"))
+                elif _BAD_IRI.search(value):
+                    raise _unsupported(value)
+
+
+def _unsupported(value: str) -> CanonicalizationError:
+    bad = _BAD_LITERAL.search(value) or _BAD_IRI.search(value)
+    char = f"U+{ord(bad.group()):04X}" if bad else "a control character"
+    return CanonicalizationError(
+        f"The document contains {char} in {value[:60]!r}, which RDF canonicalization implementations "
+        "do not write identically; remove it.",
+        "unsupported_character",
+    )
 
 
 def _options(loader: BundledDocumentLoader) -> dict[str, Any]:

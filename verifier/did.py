@@ -16,6 +16,7 @@ import urllib.parse
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ class VerificationMethod:
     controller: str
     public_key_multibase: str
 
-    @property
+    @cached_property
     def public_key(self) -> bytes:
         """The raw Ed25519 key (MultikeyError `wrong_key_type` for any other kind)."""
         return multibase_to_ed25519_public_key(self.public_key_multibase)

@@ -16,6 +16,7 @@ from issuer.merkle_tree import MerkleTree, build_tree
 from verifier.errors import InputError
 from verifier.merkle import (
     AnchorProofError,
+    abi_leaf_hash,
     check_inclusion,
     credential_digest,
     find_anchor_proof,
@@ -55,6 +56,20 @@ def test_hash_pair_is_commutative() -> None:
 def test_leaf_binds_the_index() -> None:
     digest = _digest(0)
     assert leaf_hash(0, digest) != leaf_hash(1, digest)
+
+
+@settings(max_examples=50, deadline=None)
+@given(index=st.integers(0, 2**256 - 1), digest=st.binary(min_size=32, max_size=32))
+def test_leaf_encoding_is_abi_encode(index, digest) -> None:
+    assert leaf_hash(index, digest) == abi_leaf_hash(index, digest)
+
+
+@pytest.mark.parametrize(
+    ("index", "digest"), [(-1, bytes(32)), (2**256, bytes(32)), (True, bytes(32)), (0, b"x")]
+)
+def test_leaf_refuses_bad_values(index, digest) -> None:
+    with pytest.raises(AnchorProofError):
+        leaf_hash(index, digest)
 
 
 @settings(max_examples=40, deadline=None)

@@ -20,7 +20,7 @@ SIGNED = {
     (slug, suite): ISSUER.sign(ISSUER.build(slug), cryptosuite=suite) for slug in SLUGS for suite in SUITES
 }
 
-text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=40)
 
 
 def _leaves(node: Any, path: tuple = ()) -> list[tuple]:
