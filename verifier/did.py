@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import urllib.parse
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -223,15 +224,17 @@ class DidResolver:
         self._cache: OrderedDict[str, DidDocument] = OrderedDict()
         self._cache_size = cache_size
         self._folder_index: dict[str, Path] | None = None
+        self._lock = threading.Lock()
 
     def resolve(self, did: str) -> DidDocument:
         """The DID document of `did`, or DidResolutionError."""
         if not isinstance(did, str) or not _DID.match(did):
             raise DidResolutionError(f"{did!r} is not a DID.", "did_invalid")
-        cached = self._cache.get(did)
-        if cached is not None:
-            self._cache.move_to_end(did)
-            return cached
+        with self._lock:
+            cached = self._cache.get(did)
+            if cached is not None:
+                self._cache.move_to_end(did)
+                return cached
         if did.startswith("did:key:"):
             document = DidDocument.from_json(did, did_key_document(did))
         elif did.startswith("did:web:"):
@@ -242,9 +245,10 @@ class DidResolver:
                 f"The DID method did:{method} is not supported (only did:key and did:web).",
                 "did_method_unsupported",
             )
-        self._cache[did] = document
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        with self._lock:
+            self._cache[did] = document
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
         return document
 
     def dereference(self, method_url: str) -> tuple[DidDocument, VerificationMethod]:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import threading
 from typing import Any
 
 from pyld.context_resolver import ContextResolver
@@ -74,6 +75,9 @@ class _Canonicalizer:
         self.contexts: dict[tuple, tuple[Any, Any, Any]] = {}
         self.vocab_iris: dict[tuple[int, str], str | None] = {}
         self.property_info: dict[tuple[int, str], tuple] = {}
+        self.lock = threading.RLock()
+        self.quads: set[tuple[str, str, str, str]] = set()
+        self.counter = 0
 
     # -- contexts ---------------------------------------------------------------------------------
 
@@ -90,19 +94,20 @@ class _Canonicalizer:
         hit = self.contexts.get(key)
         if hit is not None:
             return hit[2]
-        if isinstance(local_key, int) and not self._owned(local):
-            raise _Bail  # an inline context from the document itself
-        try:
-            result = self.processor._process_context(
-                active, local, self.options, propagate=propagate, override_protected=override
-            )
-        except Exception as exc:
-            raise _Bail from exc
-        if len(self.contexts) > _MEMO_LIMIT:
-            self.contexts.clear()
-            self.vocab_iris.clear()
-            self.property_info.clear()
-        self.contexts[key] = (active, local, result)
+        with self.lock:  # pyld's caches are not thread-safe; misses are rare
+            if isinstance(local_key, int) and not self._owned(local):
+                raise _Bail  # an inline context from the document itself
+            try:
+                result = self.processor._process_context(
+                    active, local, self.options, propagate=propagate, override_protected=override
+                )
+            except Exception as exc:
+                raise _Bail from exc
+            if len(self.contexts) > _MEMO_LIMIT:
+                self.contexts.clear()
+                self.vocab_iris.clear()
+                self.property_info.clear()
+            self.contexts[key] = (active, local, result)
         return result
 
     def _owned(self, local: dict) -> bool:
@@ -148,13 +153,16 @@ class _Canonicalizer:
     # -- expansion to quads -----------------------------------------------------------------------
 
     def canonicalize(self, doc: dict[str, Any]) -> str:
-        self.quads: set[tuple[str, str, str, str]] = set()
-        self.counter = 0
+        """Canonicalize in a per-call view (own quads and blank node counter, shared memos): thread-safe."""
+        run = object.__new__(_Canonicalizer)
+        run.__dict__.update(self.__dict__)
+        run.quads = set()
+        run.counter = 0
         if "@context" not in doc:
             raise _Bail
-        ctx = self.process(self.initial, doc["@context"])
-        self.node(ctx, None, doc, "", top=True)
-        return self.urdna2015()
+        ctx = run.process(run.initial, doc["@context"])
+        run.node(ctx, None, doc, "", top=True)
+        return run.urdna2015()
 
     def blank(self) -> str:
         self.counter += 1

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from collections.abc import Mapping
 from functools import cache, lru_cache
 from pathlib import Path
@@ -26,6 +27,30 @@ from verifier.resources import schemas_dir
 
 EXAMPLE_CONTEXTS = frozenset({"https://www.w3.org/ns/credentials/examples/v2"})
 """Bundled, but served only on request (test vectors)."""
+
+
+class _LockedLRUCache(LRUCache):
+    """cachetools' LRUCache reorders itself on every read: guard it for threaded verifiers."""
+
+    def __init__(self, maxsize: int) -> None:
+        super().__init__(maxsize=maxsize)
+        self._lock = threading.RLock()
+
+    def __getitem__(self, key: Any) -> Any:
+        with self._lock:
+            return super().__getitem__(key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        with self._lock:
+            super().__setitem__(key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        with self._lock:
+            super().__delitem__(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        with self._lock:
+            return super().get(key, default)
 
 
 class ContextNotBundledError(InputError):
@@ -86,7 +111,7 @@ class BundledDocumentLoader:
         self._urls = bundled_context_urls(include_examples=include_examples) | frozenset(self._extra)
         # pyld's cache of resolved (and processed) contexts, private to this loader so that a
         # context served by one loader is never served from cache by a stricter one.
-        self.context_cache: LRUCache = LRUCache(maxsize=64)
+        self.context_cache: LRUCache = _LockedLRUCache(maxsize=64)
 
     @property
     def urls(self) -> frozenset[str]:

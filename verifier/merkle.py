@@ -49,6 +49,15 @@ __all__ = [
     "verify_path",
 ]
 
+try:  # safe-pysha3, when installed: the same Keccak-256, about 7x faster than eth_utils' backend
+    from sha3 import keccak_256 as _keccak_256
+
+    def _keccak(data: bytes) -> bytes:
+        return _keccak_256(data).digest()
+
+except ImportError:  # pragma: no cover - depends on the environment
+    _keccak = keccak
+
 _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
 _CHAIN = re.compile(r"^eip155:([1-9][0-9]{0,19})$")
 _UINT256_MAX = 2**256 - 1
@@ -70,7 +79,7 @@ def leaf_hash(leaf_index: int, digest: bytes) -> bytes:
     """
     if isinstance(leaf_index, bool) or not 0 <= leaf_index <= _UINT256_MAX or len(digest) != 32:
         raise AnchorProofError("A leaf is a uint256 index and a 32-byte digest.")
-    return keccak(keccak(leaf_index.to_bytes(32, "big") + bytes(digest)))
+    return _keccak(_keccak(leaf_index.to_bytes(32, "big") + bytes(digest)))
 
 
 def abi_leaf_hash(leaf_index: int, digest: bytes) -> bytes:
@@ -80,7 +89,7 @@ def abi_leaf_hash(leaf_index: int, digest: bytes) -> bytes:
 
 def hash_pair(a: bytes, b: bytes) -> bytes:
     """keccak256 of the two nodes in ascending byte order (OpenZeppelin's commutative hash)."""
-    return keccak(a + b) if a < b else keccak(b + a)
+    return _keccak(a + b) if a < b else _keccak(b + a)
 
 
 def process_proof(leaf: bytes, path: Sequence[bytes]) -> bytes:
@@ -110,7 +119,7 @@ def signed_part(credential: Mapping[str, Any]) -> dict[str, Any]:
 def credential_digest(credential: Mapping[str, Any]) -> bytes:
     """keccak256(JCS(signed part)): what a Merkle leaf commits to."""
     try:
-        return keccak(jcs(signed_part(credential)))
+        return _keccak(jcs(signed_part(credential)))
     except CanonicalizationError as exc:
         raise AnchorProofError(str(exc), exc.code) from exc
 

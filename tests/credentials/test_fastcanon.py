@@ -199,3 +199,13 @@ def test_divergent_characters_refused_by_both_paths(text) -> None:
     with pytest.raises(CanonicalizationError) as caught:
         canonicalize_with_pyld(credential, loader=LOADER)
     assert caught.value.code == "unsupported_character"
+
+
+def test_threads_share_the_fast_path_safely() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    documents = DOCUMENTS * 8
+    expected = [canonicalize_with_pyld(d, loader=LOADER) for d in documents]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda d: try_canonicalize(d, LOADER), documents))
+    assert results == expected

@@ -48,6 +48,14 @@ def test_openzeppelin_known_answers(size) -> None:
         assert verify_path(bytes.fromhex(entry["leaf"][2:]), tree.proof(int(index)), tree.root)
 
 
+@settings(max_examples=30, deadline=None)
+@given(data=st.binary(max_size=200))
+def test_fast_keccak_is_keccak(data) -> None:
+    from verifier.merkle import _keccak
+
+    assert _keccak(data) == keccak(data)
+
+
 def test_hash_pair_is_commutative() -> None:
     a, b = keccak(b"a"), keccak(b"b")
     assert hash_pair(a, b) == hash_pair(b, a) == keccak(min(a, b) + max(a, b))
