@@ -171,3 +171,26 @@ def test_verify_batch_all_valid_exit_0(
     result = _batch(trust_file, "--workers", "2", str(path))
     assert result.exit_code == 0, result.output
     assert "6 credentials" in result.output
+
+
+def test_verify_qr_photo_follows_the_link(
+    trust_file: Path, credentials: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    from issuer.qr import qr_png
+
+    from .servers import credential_host
+
+    with credential_host() as host:
+        url = host.put("qr.json", credentials[0])
+        image = tmp_path / "certificate-photo.png"
+        image.write_bytes(qr_png(f"https://verify.example/verify?credential={url}"))
+        result = _run(trust_file, "--qr", str(image), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["status"] == "VALID"
+    blank = tmp_path / "blank.png"
+    from PIL import Image
+
+    Image.new("RGB", (200, 200), "white").save(blank)
+    result = _run(trust_file, "--qr", str(blank))
+    assert result.exit_code == 2
+    assert "No QR code was found" in result.output
