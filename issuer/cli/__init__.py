@@ -5,11 +5,13 @@ from __future__ import annotations
 import click
 
 from issuer.cli.chain_commands import chain
+from issuer.cli.institution_commands import institution
+from issuer.cli.issue_commands import anchor, export, issue, issue_batch, revoke
 from issuer.cli.registry_commands import registry
 from issuer.cli.run_command import run
+from issuer.cli.token_commands import token
 
 
 def register_commands(root: click.Group) -> None:
-    root.add_command(chain)
-    root.add_command(registry)
-    root.add_command(run)
+    for command in (chain, registry, run, institution, token, issue, issue_batch, anchor, export, revoke):
+        root.add_command(command)

@@ -1,0 +1,167 @@
+"""`medcred issue`, `issue-batch`, `anchor`, `export`, `revoke`: the credential lifecycle."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from issuer.cli.service_factory import open_service
+from issuer.issuance import RosterError
+from verifier.settings import Settings
+
+
+def _write_json(document: dict[str, Any], output: str | None) -> None:
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if output is None or output == "-":
+        click.echo(text, nl=False)
+        return
+    path = Path(output)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.FileError(str(path), exc.strerror) from None
+    click.echo(f"Written to {path}.", err=True)
+
+
+@click.command()
+@click.option("--institution", "slug", required=True, metavar="SLUG", help="The issuing institution.")
+@click.option(
+    "--template", required=True, metavar="NAME", help="Achievement template: acls, pals, bls, cpd, ..."
+)
+@click.option(
+    "--email", required=True, help="The recipient's e-mail (only its salted hash goes in the credential)."
+)
+@click.option(
+    "--name", help="The recipient's name, shown in the credential unless the institution hides names."
+)
+@click.option(
+    "--valid-from", metavar="DATE", help="Start of validity: YYYY-MM-DD or ISO 8601 [default: now]."
+)
+@click.option("-o", "--output", metavar="FILE", help="Write the credential JSON here [default: stdout].")
+@click.pass_obj
+def issue(
+    settings: Settings,
+    slug: str,
+    template: str,
+    email: str,
+    name: str | None,
+    valid_from: str | None,
+    output: str | None,
+) -> None:
+    """Issue one credential: signed now, anchored by the worker (or `medcred anchor`) shortly after."""
+    issued = open_service(settings).issue(slug, template, email, name=name, valid_from=valid_from)
+    click.echo(f"Issued credential {issued.id} (pending anchoring).", err=True)
+    _write_json(issued.document, output)
+
+
+@click.command("issue-batch")
+@click.option("--institution", "slug", required=True, metavar="SLUG", help="The issuing institution.")
+@click.argument("roster", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option(
+    "--template", "default_template", metavar="NAME", help="Template for rows without a template column."
+)
+@click.option("-o", "--output-dir", metavar="DIR", help="Write each credential to DIR/<id>.json.")
+@click.option("--allow-partial", is_flag=True, help="Issue the valid rows even if other rows have errors.")
+@click.pass_obj
+def issue_batch(
+    settings: Settings,
+    slug: str,
+    roster: str,
+    default_template: str | None,
+    output_dir: str | None,
+    allow_partial: bool,
+) -> None:
+    """Issue a course roster from a CSV file.
+
+    Columns (header row required; names are case-insensitive): email (required), template
+    (required unless --template), name, valid_from (YYYY-MM-DD). Every row is checked first; if any
+    is wrong, each problem is listed with its row number and column and nothing is issued, unless
+    --allow-partial.
+    """
+    data = click.open_file(roster, "rb").read()
+    service = open_service(settings)
+    errors, total = service.validate_roster(data, default_template=default_template)
+    if errors:
+        click.secho(f"{len(errors)} problem(s) in {total} row(s):", fg="red", err=True)
+        for error in errors:
+            click.echo(f"  {error}", err=True)
+        if not allow_partial:
+            raise RosterError(errors, total)
+    with click.progressbar(
+        length=max(total, 1), label="Signing", file=click.get_text_stream("stderr")
+    ) as bar:
+        result = service.issue_roster(
+            slug, data, allow_partial=allow_partial, default_template=default_template, progress=bar.update
+        )
+    if output_dir:
+        folder = Path(output_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        for credential in result.issued:
+            (folder / f"{credential.id}.json").write_text(
+                json.dumps(credential.document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
+    skipped = f"; {len({e.row for e in result.errors})} row(s) skipped" if result.errors else ""
+    where = f" into {output_dir}" if output_dir else ""
+    click.echo(f"Issued {len(result.issued)} credential(s){where}{skipped}.")
+    click.echo("The worker anchors them within a minute (or run `medcred anchor` now).")
+
+
+@click.command()
+@click.option("--institution", "slug", metavar="SLUG", help="Only this institution [default: all].")
+@click.option("--timeout", default=300, show_default=True, help="Seconds to wait for confirmation.")
+@click.pass_obj
+def anchor(settings: Settings, slug: str | None, timeout: int) -> None:
+    """Anchor every pending credential now and wait until the roots are confirmed on chain.
+
+    Also finishes batches interrupted earlier and sends due on-chain revocations. If `medcred run`
+    is running, it is asked to do it and this command waits for it.
+    """
+    service = open_service(settings)
+    anchored = service.anchor_now(slug, timeout=timeout)
+    if not anchored:
+        click.echo("Nothing to anchor: every credential is already anchored.")
+    for batch in anchored:
+        check = "self-check ok" if batch.self_check == "ok" else f"SELF-CHECK FAILED: {batch.self_check}"
+        click.echo(
+            f"Anchored {batch.size} credential(s) of {batch.institution}: root {batch.root}, "
+            f"tx {batch.tx_hash}, block {batch.block_number} ({check})."
+        )
+
+
+@click.command()
+@click.argument("credential_id")
+@click.option("-o", "--output", metavar="FILE", help="Write the credential JSON here [default: stdout].")
+@click.pass_obj
+def export(settings: Settings, credential_id: str, output: str | None) -> None:
+    """Print a credential as it is now: with its anchor proof once it is anchored.
+
+    CREDENTIAL_ID is the UUID or the credential's URL.
+    """
+    record = open_service(settings).get_credential(credential_id)
+    click.echo(f"Credential {record.id}: {record.state}, {record.revocation}.", err=True)
+    _write_json(record.document, output)
+
+
+@click.command()
+@click.argument("credential_id")
+@click.option(
+    "--reason",
+    default="unspecified",
+    show_default=True,
+    help="Why: issued-in-error, superseded, misconduct, key-compromise, withdrawn, or any text.",
+)
+@click.pass_obj
+def revoke(settings: Settings, credential_id: str, reason: str) -> None:
+    """Revoke a credential: in the status list at once, and on the registry (after anchoring if needed)."""
+    outcome = open_service(settings).revoke(credential_id, reason)
+    click.echo(f"Credential {outcome.credential_id} revoked ({outcome.reason}); status list updated.")
+    if outcome.on_chain == "revoked":
+        click.echo(f"Revoked on the registry in transaction {outcome.tx_hash}.")
+    elif outcome.on_chain == "after-anchoring":
+        click.echo("It is not anchored yet: it will be revoked on the registry right after anchoring.")
+    else:
+        click.echo("The registry could not be reached: the worker retries the on-chain revocation.")
