@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -91,9 +92,7 @@ def issue_batch(
             click.echo(f"  {error}", err=True)
         if not allow_partial:
             raise RosterError(errors, total)
-    with click.progressbar(
-        length=max(total, 1), label="Signing", file=click.get_text_stream("stderr")
-    ) as bar:
+    with click.progressbar(length=max(total, 1), label="Signing", file=sys.stderr) as bar:
         result = service.issue_roster(
             slug, data, allow_partial=allow_partial, default_template=default_template, progress=bar.update
         )

@@ -1,0 +1,65 @@
+"""The issuer's commands end to end on a real anvil node: clear output, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from verifier.cli import _load_plugins, cli
+
+pytestmark = pytest.mark.local
+
+
+@pytest.fixture(scope="module")
+def runner() -> CliRunner:
+    _load_plugins()
+    return CliRunner()
+
+
+def medcred(runner: CliRunner, data: Path, *args: str, code: int = 0) -> str:
+    result = runner.invoke(cli, ["--data-dir", str(data), "--chain", "local", *args])
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    return result.output
+
+
+def test_issue_anchor_export_revoke_from_the_command_line(runner: CliRunner, tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    medcred(runner, data, "chain", "start", "--port", "18631")
+    try:
+        first = medcred(runner, data, "run", "--once")
+        assert "Demo institution: demo" in first and "mct_" in first
+        assert "mct_" not in medcred(runner, data, "run", "--once")  # the token is shown once
+        out = medcred(runner, data, "institution", "create", "St Elsewhere", "--slug", "ste")
+        assert "Registry:    registered" in out
+        assert "ste" in medcred(runner, data, "institution", "list")
+        assert "mct_" in medcred(runner, data, "token", "create", "--institution", "ste", "--scope", "issue")
+        medcred(runner, data, "issue", "--institution", "ste", "--template", "acls", "--name", "Jane Doe",
+                "--email", "jane@example.org", "-o", str(tmp_path / "one.json"))  # fmt: skip
+        bad = tmp_path / "bad.csv"
+        bad.write_text("name,email,template\nA,a@x.org,bls\nB,nope,zzz\n")
+        out = medcred(runner, data, "issue-batch", "--institution", "ste", str(bad), code=2)
+        assert "row 3, email" in out and "row 3, template" in out and "nothing was issued" in out
+        good = tmp_path / "good.csv"
+        good.write_text("name,email,template\nA,a@x.org,bls\nB,b@x.org,pals\n")
+        out = medcred(
+            runner, data, "issue-batch", "--institution", "ste", str(good), "-o", str(tmp_path / "out")
+        )
+        assert "Issued 2 credential(s)" in out
+        assert "self-check ok" in medcred(runner, data, "anchor")
+        credential_id = json.loads((tmp_path / "one.json").read_text())["id"]
+        medcred(runner, data, "export", credential_id, "-o", str(tmp_path / "anchored.json"))
+        proofs = json.loads((tmp_path / "anchored.json").read_text())["proof"]
+        assert [p["type"] for p in proofs] == ["DataIntegrityProof", "MedCredAnchorProof2026"]
+        assert "Revoked on the registry" in medcred(
+            runner, data, "revoke", credential_id, "--reason", "withdrawn"
+        )
+        assert "already revoked" in medcred(runner, data, "revoke", credential_id, code=1)
+        assert "not a credential id" in medcred(runner, data, "export", "nope", code=1)
+        assert "no institution" in medcred(runner, data, "issue", "--institution", "x", "--template", "acls",
+                                           "--email", "a@b.org", code=1).lower()  # fmt: skip
+    finally:
+        medcred(runner, data, "chain", "stop")
