@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from verifier import jsonsafe
 from verifier.config import VerifierConfig
 from verifier.pipeline import MAX_CREDENTIAL_BYTES, Verifier
 from verifier.report import INVALID, VALID, Report
@@ -98,7 +99,7 @@ def _json_file(path: Path) -> Iterator[Item]:
         yield Item(source=str(path), data=data)
         return
     try:
-        items = json.loads(data)
+        items = jsonsafe.loads(data)
     except (ValueError, RecursionError):
         yield _unreadable(str(path), "The file is not valid JSON.")
         return

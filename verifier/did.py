@@ -10,7 +10,6 @@ plain JSON here; they are not processed as JSON-LD.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import urllib.parse
@@ -21,6 +20,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from verifier import jsonsafe
 from verifier.errors import InputError
 from verifier.multikey import MultikeyError, multibase_to_ed25519_public_key
 
@@ -292,7 +292,7 @@ class DidResolver:
                 f"The DID document at {where} is larger than {self.max_bytes} bytes.", "did_too_large"
             )
         try:
-            return json.loads(body)
+            return jsonsafe.loads(body)
         except (ValueError, RecursionError) as exc:
             raise DidResolutionError(
                 f"The DID document of {did} at {where} is not JSON.", "did_invalid"
@@ -307,7 +307,7 @@ class DidResolver:
                 try:
                     if path.stat().st_size > self.max_bytes:
                         continue
-                    doc = json.loads(path.read_bytes())
+                    doc = jsonsafe.loads(path.read_bytes())
                 except (OSError, ValueError, RecursionError):
                     continue
                 if isinstance(doc, dict) and isinstance(doc.get("id"), str):

@@ -10,7 +10,6 @@ files, it does not crash on them. The CLI, the batch command and the web page al
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from verifier.did import DidResolutionError, DidResolver
 from verifier.errors import ChainError, MedCredError
 from verifier.identity import recipient_matches
 from verifier.jsonld_loader import default_loader
+from verifier.jsonsafe import MAX_DEPTH, nesting_exceeds
 from verifier.merkle import AnchorProof, check_inclusion, find_anchor_proof
 from verifier.multikey import key_fingerprint
 from verifier.report import CheckStatus, Report
@@ -31,7 +31,6 @@ from verifier.schema import check_schema, parse_datetime
 
 PASS, FAIL, WARN, SKIPPED = CheckStatus.PASS, CheckStatus.FAIL, CheckStatus.WARN, CheckStatus.SKIPPED
 MAX_CREDENTIAL_BYTES = 2 * 1024 * 1024
-MAX_DEPTH = 64
 
 REVOCATION_REASONS = {
     0: "no reason given",
@@ -49,33 +48,6 @@ def _date(moment: datetime) -> str:
 
 def _timestamp(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-_JSON_STRUCTURE = re.compile(r'[\[\]{}"\\]')
-
-
-def _text_nesting_exceeds(text: str, limit: int) -> bool:
-    """Whether JSON text nests deeper than `limit`, found before parsing: a 100,000-deep array can
-    overflow the C stack of the json module, which no exception handler survives."""
-    depth, in_string, skip_until = 0, False, -1
-    for match in _JSON_STRUCTURE.finditer(text):
-        pos, char = match.start(), match.group()
-        if pos < skip_until:
-            continue
-        if in_string:
-            if char == "\\":
-                skip_until = pos + 2
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif char in "]}":
-            depth -= 1
-    return False
 
 
 def _depth(value: Any, limit: int) -> int:
@@ -164,7 +136,7 @@ class Verifier:
         except UnicodeDecodeError:
             report.add("parse", FAIL, "not_json", "The input is not UTF-8 text.")
             return None
-        if _text_nesting_exceeds(text, MAX_DEPTH):
+        if nesting_exceeds(text, MAX_DEPTH):
             report.add("parse", FAIL, "too_deep", f"The file is nested more than {MAX_DEPTH} levels deep.")
             return None
         try:

@@ -83,6 +83,9 @@ def check_schema(credential: Any) -> SchemaResult:
     errors = _vc2_errors(credential)
     if errors:
         return SchemaResult(False, "vc_data_model", tuple(errors[:MAX_ERRORS]))
+    if isinstance(credential.get("proof"), Mapping):
+        # VC 2.0 allows a single proof object (a set of one); the 1EdTech schema only knows arrays.
+        credential = {**credential, "proof": [credential["proof"]]}
     try:
         found = list(obv3_validator().iter_errors(credential))
     except (RecursionError, ValueError) as exc:

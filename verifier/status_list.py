@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 import zlib
 from collections.abc import Mapping
@@ -29,6 +28,7 @@ from typing import Any
 
 import requests
 
+from verifier import jsonsafe
 from verifier.errors import InputError, MedCredError
 
 __all__ = [
@@ -435,7 +435,7 @@ def fetch_status_list(
             f"The status list at {url} could not be retrieved: {type(exc).__name__}."
         ) from exc
     try:
-        document = json.loads(bytes(body))
+        document = jsonsafe.loads(bytes(body))
     except (ValueError, RecursionError) as exc:
         raise StatusListFormatError(f"The status list at {url} is not JSON.") from exc
     if not isinstance(document, dict):

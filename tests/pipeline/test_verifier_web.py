@@ -115,6 +115,9 @@ def test_vc_api_bad_requests_are_problem_json(client: FlaskClient) -> None:
     assert response.mimetype == "application/problem+json"
     response = client.post("/credentials/verify", data=b"{" * 10, content_type="application/json")
     assert response.status_code == 400
+    deep = b'{"verifiableCredential": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    response = client.post("/credentials/verify", data=deep, content_type="application/json")
+    assert response.status_code == 400
     big = {"verifiableCredential": {"x": "a" * (3 * 1024 * 1024)}}
     response = client.post("/credentials/verify", json=big)
     assert response.status_code == 413

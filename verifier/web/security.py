@@ -6,7 +6,12 @@ no MIME sniffing, no referrer leaking credential URLs to other sites.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, Response
+from flask.json.provider import DefaultJSONProvider
+
+from verifier import jsonsafe
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -24,7 +29,18 @@ HEADERS = {
 }
 
 
+class SafeJSONProvider(DefaultJSONProvider):
+    """Flask's JSON with request bodies parsed by `verifier.jsonsafe`: a deeply nested body is a
+    400 Bad Request instead of a crashed worker."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return jsonsafe.loads(s, **kwargs)
+
+
 def add_security_headers(app: Flask) -> None:
+    """Harden an app: security headers on every response, and depth-checked JSON bodies."""
+    app.json = SafeJSONProvider(app)
+
     @app.after_request
     def _secure(response: Response) -> Response:
         for name, value in HEADERS.items():

@@ -1,0 +1,54 @@
+"""Deeply nested JSON is refused before the C decoder can overflow the stack."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from verifier.jsonsafe import JsonTooDeepError, loads, nesting_exceeds
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\ab,:'),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=3), children, max_size=3)
+    ),
+    max_leaves=20,
+)
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    return 0
+
+
+@given(json_values)
+def test_scanner_agrees_with_the_parsed_depth(value: object) -> None:
+    text = json.dumps(value)
+    depth = _depth(value)
+    assert nesting_exceeds(text, depth) is False
+    if depth > 0:
+        assert nesting_exceeds(text, depth - 1) is True
+    assert loads(text, max_depth=max(depth, 1)) == value
+
+
+def test_refuses_deep_input_even_with_a_raised_recursion_limit() -> None:
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(100_000)  # what py_ecc does on import
+    try:
+        with pytest.raises(JsonTooDeepError):
+            loads("[" * 300_000 + "]" * 300_000)
+        with pytest.raises(ValueError, match="nested"):
+            loads(b'{"a": ' * 100 + b"1" + b"}" * 100)
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def test_brackets_inside_strings_do_not_count() -> None:
+    assert loads(json.dumps({"s": "[" * 500 + '\\"{' * 100})) == {"s": "[" * 500 + '\\"{' * 100}
