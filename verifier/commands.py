@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from verifier.batch import ReportWriter, Tally, iter_items, verify_stream
+from verifier.batch import ReportWriter, Tally, count_items, iter_items, verify_stream
 from verifier.config import VerifierConfig, load_config
 from verifier.errors import InputError
 from verifier.pipeline import Verifier
@@ -149,7 +149,7 @@ def verify_batch(
     writer = ReportWriter(Path(report_path)) if report_path else None
     tally = Tally()
     started = time.monotonic()
-    progress = _progress(quiet)
+    progress = _progress(quiet, None if quiet else count_items(paths))
     try:
         for row in verify_stream(iter_items(paths), config, workers=workers):
             tally.add(row)
@@ -167,16 +167,21 @@ def verify_batch(
     ctx.exit(EXIT_VALID if tally.total and tally.invalid == 0 else EXIT_INVALID)
 
 
-def _progress(quiet: bool):
+def _progress(quiet: bool, total: int | None):
     from tqdm import tqdm  # noqa: PLC0415 - only batch mode draws a bar
 
     return tqdm(
+        total=total,
         unit=" cred",
         file=sys.stderr,
         disable=quiet,
         dynamic_ncols=True,
         mininterval=0.25,
-        bar_format="{n_fmt} verified [{elapsed}, {rate_fmt}]{postfix}",
+        bar_format=(
+            "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]{postfix}"
+            if total
+            else "{n_fmt} verified [{elapsed}, {rate_fmt}]{postfix}"
+        ),
     )
 
 
