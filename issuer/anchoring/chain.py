@@ -3,10 +3,9 @@
 Issuing never needs the chain, so the service opens it only when it anchors, registers or revokes,
 and a `ChainError` (node down, timeout) just drops the connection for the next attempt to reopen.
 
-`RecordingSender` is the chain layer's `TransactionSender` with one addition the anchoring worker
-needs for crash safety: a callback with the transaction hash as soon as the node accepted the
-transaction, before waiting for its receipt, so the hash is in the database if the process dies
-while waiting.
+The anchoring worker passes `on_sent` to the sender: it records each transaction hash as soon as
+the node accepted it, before waiting for the receipt, so the hash is in the database if the process
+dies while waiting.
 """
 
 from __future__ import annotations
@@ -15,26 +14,12 @@ import threading
 from collections.abc import Callable
 
 from eth_account.signers.local import LocalAccount
-from hexbytes import HexBytes
 
 from issuer.chain.context import RegistryContext, open_registry
 from issuer.chain.registry_writer import RegistryWriter
-from issuer.chain.transactions import TransactionSender, TxResult
+from issuer.chain.transactions import TransactionSender
 from verifier.chain.registry_reader import RegistryReader
 from verifier.settings import Settings
-
-
-class RecordingSender(TransactionSender):
-    """A TransactionSender that reports each transaction hash before waiting for the receipt."""
-
-    def __init__(self, *args: object, on_sent: Callable[[str], None] | None = None, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.on_sent = on_sent
-
-    def _wait(self, tx_hash: HexBytes, description: str, resimulate: object) -> TxResult:
-        if self.on_sent is not None:
-            self.on_sent("0x" + bytes(tx_hash).hex())
-        return super()._wait(tx_hash, description, resimulate)
 
 
 class ChainAccess:
@@ -70,7 +55,7 @@ class ChainAccess:
 
     def writer(self, account: LocalAccount, on_sent: Callable[[str], None] | None = None) -> RegistryWriter:
         ctx = self.context()
-        sender = RecordingSender(
+        sender = TransactionSender(
             ctx.chain.w3, account, self.confirmations, timeout=self.timeout, on_sent=on_sent
         )
         return RegistryWriter(sender, ctx.deployment.address)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,12 +77,16 @@ class TransactionSender:
         confirmations: int = 1,
         timeout: float = 120.0,
         poll_interval: float = 0.05,
+        on_sent: Callable[[str], None] | None = None,
     ) -> None:
         self.w3 = w3
         self.account = account
         self.confirmations = max(1, confirmations)
         self.timeout = timeout
         self.poll_interval = poll_interval
+        self.on_sent = on_sent
+        """Called with each transaction hash as soon as the node accepted it, before the receipt:
+        a crash-safe caller records the hash there, so a restart can look the transaction up."""
         self._nonce: int | None = None
         self._lock = threading.Lock()
 
@@ -182,6 +187,8 @@ class TransactionSender:
                         raise
                     raise ChainError(f"{description}: the node refused the transaction: {exc}") from exc
             log.info("%s: sent %s", description, HexBytes(tx_hash).hex())
+            if self.on_sent is not None:
+                self.on_sent("0x" + bytes(tx_hash).hex())
         return self._wait(HexBytes(tx_hash), description, resimulate)
 
     def _wait(self, tx_hash: HexBytes, description: str, resimulate: Any) -> TxResult:
