@@ -266,8 +266,30 @@ def _revert_data(exc: BaseException | None) -> str | bytes | None:
     return None
 
 
+# What each refusal means for the person at the keyboard.
+_HINTS = {
+    "AccessControlUnauthorizedAccount": "the sending account does not hold the role this needs",
+    "UnknownIssuer": "that account is not a registered issuer",
+    "IssuerNotActive": "the issuer is suspended",
+    "IssuerNotSuspended": "the issuer is not suspended",
+    "IssuerAlreadyRegistered": "that account is already registered",
+    "DidAlreadyRegistered": "that DID is already registered to another account",
+    "RootAlreadyAnchored": "that batch root is already anchored",
+    "NotRootIssuer": "only the institution that anchored the batch can revoke in it",
+    "AlreadyRevoked": "the credential is already revoked",
+    "UnknownRoot": "no batch with that root was anchored",
+    "InvalidValidityWindow": "the key's validity window can only shrink and must end after it starts",
+}
+
+
 def _reverted(exc: Exception, description: str) -> TransactionRevertedError:
     decoded = decode_custom_error(_revert_data(exc))
+    if decoded is not None and decoded.name in _HINTS:
+        return TransactionRevertedError(
+            f"{description}: refused by the registry: {_HINTS[decoded.name]} ({decoded}).",
+            decoded.name,
+            decoded.args,
+        )
     if decoded is not None:
         return TransactionRevertedError(
             f"{description}: refused by the registry with {decoded}.", decoded.name, decoded.args
