@@ -194,3 +194,20 @@ def test_verify_qr_photo_follows_the_link(
     result = _run(trust_file, "--qr", str(blank))
     assert result.exit_code == 2
     assert "No QR code was found" in result.output
+
+
+def test_verify_url_that_times_out(tmp_path: Path) -> None:
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)  # accepts the connection, never answers
+    try:
+        config = tmp_path / "slow.toml"
+        config.write_text("[network]\ntimeout = 1\n")
+        result = _run(config, f"http://127.0.0.1:{listener.getsockname()[1]}/credential.json")
+    finally:
+        listener.close()
+    assert result.exit_code == 2
+    assert "did not answer within 1 s" in result.output
+    assert "Traceback" not in result.output
