@@ -1,0 +1,241 @@
+"""The admin web UI (server-rendered): login with an admin-scoped API token, dashboard, issue one,
+roster upload with its per-row error report, revoke, anchor now, ZIP download.
+
+Every POST carries the session's CSRF token (checked before anything else), and every request
+re-checks the sealed API token with the service, so revoking that token logs the admin out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from issuer.chain.registry_writer import REVOCATION_REASONS
+from issuer.issuance import RosterError
+from issuer.service import IssuerService
+from issuer.storage.errors import ConflictError, ForbiddenError, UnauthorizedError
+from issuer.storage.models import CREDENTIAL_STATES
+from issuer.web import bodies
+from issuer.web.api import zip_response
+from issuer.web.exports import all_ids, check_ids
+from issuer.web.links import links_for
+from issuer.web.sessions import CSRF_FIELD, TokenSeal, csrf_ok, end_session, start_session
+from verifier.errors import ChainError, InputError
+
+PAGE_SIZE = 50
+RECENT = 10
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def create_admin_blueprint(service: IssuerService, seal: TokenSeal) -> Blueprint:
+    bp = Blueprint("admin", __name__, url_prefix="/admin")
+    base_url = service.config.public_base_url
+
+    @bp.before_request
+    def check_csrf() -> None:
+        if request.method == "POST" and not csrf_ok(request.form.get(CSRF_FIELD)):
+            abort(400, "The form has expired or did not come from this site. Reload the page and try again.")
+
+    def current_admin() -> Any:
+        token = seal.open(session.get("admin"))
+        if token is None:
+            return None
+        try:
+            return service.verify_token(token, "admin")
+        except (UnauthorizedError, ForbiddenError):
+            end_session()
+            return None
+
+    def login_required(view: View) -> View:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            g.admin = current_admin()
+            if g.admin is None:
+                return redirect(url_for("admin.login"))
+            g.slug = g.admin.institution
+            return view(*args, **kwargs)
+
+        return cast(View, wrapped)
+
+    def back(default: str = "admin.dashboard") -> Response:
+        target = request.form.get("next", "")
+        if not (target.startswith("/admin") and not target.startswith("//")):
+            target = url_for(default)
+        return redirect(target)  # type: ignore[return-value]
+
+    def dashboard_page(status: int = 200, **extra: Any) -> tuple[str, int]:
+        slug = g.slug
+        records = service.list_credentials(slug, limit=RECENT)
+        return (
+            render_template(
+                "admin_dashboard.html",
+                institution=service.get_institution(slug),
+                counts=service.count_credentials(slug),
+                records=records,
+                batches=service.list_batches(slug, limit=RECENT),
+                templates=service.templates(),
+                reasons=list(REVOCATION_REASONS),
+                links=lambda r: links_for(base_url, r.id, r.url),
+                **extra,
+            ),
+            status,
+        )
+
+    @bp.get("/login")
+    def login() -> Any:
+        if current_admin() is not None:
+            return redirect(url_for("admin.dashboard"))
+        return render_template("admin_login.html")
+
+    @bp.post("/login")
+    def login_submit() -> Any:
+        token = request.form.get("token", "").strip()
+        try:
+            info = service.verify_token(token or None, "admin")
+        except UnauthorizedError as exc:
+            return render_template("admin_login.html", error=str(exc)), 401
+        except ForbiddenError:
+            return render_template(
+                "admin_login.html", error="This API token is not an admin token (it lacks the admin scope)."
+            ), 403
+        start_session(seal.seal(token), info.institution)
+        return redirect(url_for("admin.dashboard"))
+
+    @bp.post("/logout")
+    def logout() -> Any:
+        end_session()
+        flash("You have been logged out.", "ok")
+        return redirect(url_for("admin.login"))
+
+    @bp.get("/")
+    @login_required
+    def dashboard() -> Any:
+        return dashboard_page()
+
+    @bp.post("/issue")
+    @login_required
+    def issue() -> Any:
+        form = request.form
+        try:
+            issued = service.issue(
+                g.slug,
+                form.get("template", ""),
+                form.get("email", ""),
+                name=form.get("name") or None,
+                valid_from=form.get("valid_from") or None,
+            )
+        except InputError as exc:
+            return dashboard_page(400, issue_error=str(exc), form=form)
+        flash(f"Issued credential {issued.id}.", "ok")
+        return redirect(url_for("admin.dashboard") + "#recent")
+
+    @bp.get("/credentials")
+    @login_required
+    def credentials() -> Any:
+        state = request.args.get("state") or None
+        if state not in (None, *CREDENTIAL_STATES):
+            state = None
+        page = bodies.query_int("page", 1, 1, 10**6)
+        records = service.list_credentials(
+            g.slug, state=state, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
+        )
+        return render_template(
+            "admin_credentials.html",
+            records=records[:PAGE_SIZE],
+            more=len(records) > PAGE_SIZE,
+            page=page,
+            state=state,
+            states=CREDENTIAL_STATES,
+            reasons=list(REVOCATION_REASONS),
+            links=lambda r: links_for(base_url, r.id, r.url),
+        )
+
+    @bp.post("/credentials/<uuid:credential_id>/revoke")
+    @login_required
+    def revoke(credential_id: Any) -> Any:
+        reason = request.form.get("reason", "unspecified") or "unspecified"
+        try:
+            outcome = service.revoke(str(credential_id), reason, institution=g.slug)
+        except (InputError, ConflictError, ForbiddenError) as exc:
+            flash(str(exc), "error")
+            return back()
+        where = {
+            "revoked": "and on chain",
+            "after-anchoring": "(on chain once it is anchored)",
+            "pending": "(on chain as soon as the chain is reachable)",
+        }.get(outcome.on_chain, "")
+        flash(f"Revoked credential {outcome.credential_id} {where}.", "ok")
+        return back()
+
+    @bp.post("/anchor")
+    @login_required
+    def anchor() -> Any:
+        try:
+            anchored = service.anchor_now(g.slug)
+        except ChainError as exc:
+            flash(f"Anchoring failed: {exc}", "error")
+            return back()
+        total = sum(b.size for b in anchored)
+        flash(f"Anchored {total} credential(s) in {len(anchored)} batch(es).", "ok")
+        return back()
+
+    @bp.get("/roster")
+    @login_required
+    def roster() -> Any:
+        return render_template("admin_roster.html", templates=service.templates())
+
+    @bp.post("/roster")
+    @login_required
+    def roster_submit() -> Any:
+        upload = request.files.get("file")
+        data = upload.read() if upload is not None else b""
+        allow_partial = request.form.get("allow_partial") == "on"
+        template = request.form.get("template") or None
+        if not data.strip():
+            return render_template(
+                "admin_roster.html", templates=service.templates(), error="Choose a CSV file to upload."
+            ), 400
+        try:
+            result = service.issue_roster(
+                g.slug, data, allow_partial=allow_partial, default_template=template
+            )
+        except RosterError as exc:
+            bad_rows = len({e.row for e in exc.errors if e.row > 1})
+            return render_template(
+                "admin_roster.html",
+                templates=service.templates(),
+                roster_error=exc,
+                valid_rows=max(0, exc.total_rows - bad_rows),
+                filename=upload.filename if upload is not None else "",
+            ), 422
+        return render_template(
+            "admin_roster_result.html",
+            result=result,
+            ids=" ".join(c.id for c in result.issued),
+            filename=upload.filename if upload is not None else "",
+        )
+
+    @bp.post("/export")
+    @login_required
+    def export() -> Any:
+        if request.form.get("all") == "1":
+            ids = all_ids(service, g.slug)
+        else:
+            ids = check_ids(service, g.slug, bodies.id_list(request.form.get("ids", "")))
+        return zip_response(service, g.slug, ids)
+
+    return bp

@@ -1,0 +1,128 @@
+"""The issuer's Flask app factory: one `IssuerService`, no globals.
+
+    app = create_app(service, verifier_config)
+
+Blueprints, one job each: `api` (JSON API, /api/v1), `vcapi` (VC-API issue/status, status lists),
+`public` (credential pages, QR codes, certificates, DID documents), `admin` (the admin UI), and the
+verifier's own blueprint (the /verify page and POST /credentials/verify). Errors are answered by
+issuer.web.errors; security headers come from the verifier's shared `add_security_headers`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, json, request
+
+from issuer.service import IssuerService
+from issuer.web.admin import create_admin_blueprint
+from issuer.web.api import create_api_blueprint
+from issuer.web.bodies import MAX_JSON_BYTES, MAX_UPLOAD_BYTES
+from issuer.web.errors import register_error_handlers
+from issuer.web.openapi import openapi_document
+from issuer.web.public import create_public_blueprint
+from issuer.web.secret import load_secret_key
+from issuer.web.sessions import SESSION_SECONDS, TokenSeal, csrf_token
+from issuer.web.vcapi import create_vcapi_blueprint
+from verifier.config import VerifierConfig
+from verifier.web.blueprint import MAX_REQUEST_BYTES, create_blueprint
+from verifier.web.security import add_security_headers
+
+HERE = Path(__file__).resolve().parent
+SESSION_COOKIE = "medcred_session"
+
+BODY_LIMITS = {
+    "api.upload_roster": MAX_UPLOAD_BYTES,
+    "api.validate_roster": MAX_UPLOAD_BYTES,
+    "admin.roster_submit": MAX_UPLOAD_BYTES,
+    "admin.export": MAX_UPLOAD_BYTES,
+    "api.export": MAX_UPLOAD_BYTES,
+    "verifier.verify_submit": MAX_REQUEST_BYTES,
+    "verifier.vc_api_verify": MAX_REQUEST_BYTES,
+}
+"""Endpoints allowed more than MAX_JSON_BYTES (the default for every other request)."""
+
+
+def create_app(
+    service: IssuerService,
+    verifier_config: VerifierConfig | Callable[[], VerifierConfig],
+    *,
+    secret_key: bytes | None = None,
+) -> Flask:
+    """The issuer app over `service`; `secret_key` defaults to MEDCRED_SECRET_KEY or the data folder's key."""
+    app = Flask(
+        __name__,
+        static_folder=str(HERE / "static"),
+        static_url_path="/static",
+        template_folder=str(HERE / "templates"),
+    )
+    secret = secret_key if secret_key is not None else load_secret_key(service.config.data_dir)
+    app.config.update(
+        SECRET_KEY=secret,
+        MAX_CONTENT_LENGTH=MAX_JSON_BYTES,
+        MAX_FORM_MEMORY_SIZE=MAX_JSON_BYTES,
+        SESSION_COOKIE_NAME=SESSION_COOKIE,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=service.config.public_base_url.startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=SESSION_SECONDS),
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined] - keep credentials in their signed key order
+    app.extensions["medcred.service"] = service
+
+    @app.before_request
+    def body_limits() -> None:
+        limit = BODY_LIMITS.get(request.endpoint or "")
+        if limit is not None:
+            request.max_content_length = limit
+            request.max_form_memory_size = limit
+
+    app.register_blueprint(create_blueprint(verifier_config))
+    app.register_blueprint(create_public_blueprint(service))
+    app.register_blueprint(create_vcapi_blueprint(service))
+    app.register_blueprint(create_api_blueprint(service))
+    app.register_blueprint(create_admin_blueprint(service, TokenSeal(secret)))
+
+    document = json.dumps(openapi_document(service.config.public_base_url), indent=2)
+
+    @app.get("/openapi.json")
+    def openapi() -> Response:
+        return Response(document, mimetype="application/json", headers={"Access-Control-Allow-Origin": "*"})
+
+    app.add_template_global(csrf_token, "csrf_token")
+    app.add_template_filter(format_moment, "moment")
+    app.add_template_filter(format_day, "day")
+    add_security_headers(app)
+    register_error_handlers(app)
+    return app
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, str) and value:
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return None
+
+
+def format_moment(value: Any) -> str:
+    """'28 November 2026, 05:34 UTC' (empty for None, the text itself if unparsable)."""
+    moment = _as_datetime(value)
+    if moment is None:
+        return "" if value is None else str(value)
+    return moment.astimezone(UTC).strftime("%d %B %Y, %H:%M UTC").lstrip("0")
+
+
+def format_day(value: Any) -> str:
+    """'28 November 2026'."""
+    moment = _as_datetime(value)
+    if moment is None:
+        return "" if value is None else str(value)
+    return moment.astimezone(UTC).strftime("%d %B %Y").lstrip("0")

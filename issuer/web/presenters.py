@@ -1,0 +1,83 @@
+"""Plain JSON views of the service's records, shared by the API answers and the HTML pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from issuer.service import BatchInfo, CredentialRecord
+from issuer.web.links import links_for
+from verifier.data_integrity import ANCHOR_PROOF_TYPE
+
+
+def iso(moment: datetime | None) -> str | None:
+    """UTC ISO 8601 with 'Z' (the database hands back naive UTC on SQLite)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def achievement_of(document: dict[str, Any]) -> dict[str, Any]:
+    subject = document.get("credentialSubject")
+    subject = subject[0] if isinstance(subject, list) and subject else subject
+    achievement = subject.get("achievement") if isinstance(subject, dict) else None
+    return achievement if isinstance(achievement, dict) else {}
+
+
+def issuer_name(document: dict[str, Any]) -> str:
+    issuer = document.get("issuer")
+    if isinstance(issuer, dict):
+        return str(issuer.get("name") or issuer.get("id") or "")
+    return str(issuer or "")
+
+
+def anchor_proof(document: dict[str, Any]) -> dict[str, Any] | None:
+    """MedCred's anchor proof, once the credential is anchored."""
+    proofs = document.get("proof")
+    for proof in proofs if isinstance(proofs, list) else [proofs]:
+        if isinstance(proof, dict) and proof.get("type") == ANCHOR_PROOF_TYPE:
+            return proof
+    return None
+
+
+def credential_summary(record: CredentialRecord, base_url: str) -> dict[str, Any]:
+    """What the API says about a credential besides its document."""
+    return {
+        "id": record.id,
+        "url": record.url,
+        "institution": record.institution,
+        "template": record.template,
+        "achievement": achievement_of(record.document).get("name"),
+        "recipientName": record.recipient_name,
+        "state": record.state,
+        "issuedAt": iso(record.issued_at),
+        "validFrom": iso(record.valid_from),
+        "validUntil": iso(record.valid_until),
+        "revoked": record.revoked,
+        "revocation": record.revocation,
+        "revocationReason": record.revocation_reason,
+        "revokedAt": iso(record.revoked_at),
+        "statusListId": record.status_list_id,
+        "statusIndex": record.status_index,
+        "batchRoot": record.batch_root,
+        "links": links_for(base_url, record.id, record.url).as_dict(),
+    }
+
+
+def batch_summary(batch: BatchInfo) -> dict[str, Any]:
+    return {
+        "id": batch.id,
+        "institution": batch.institution,
+        "root": batch.root,
+        "size": batch.size,
+        "state": batch.state,
+        "transactionHash": batch.tx_hash,
+        "blockNumber": batch.block_number,
+        "createdAt": iso(batch.created_at),
+        "anchoredAt": iso(batch.anchored_at),
+        "attempts": batch.attempts,
+        "lastError": batch.last_error,
+        "selfCheck": batch.self_check,
+    }

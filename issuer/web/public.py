@@ -1,0 +1,128 @@
+"""Public pages: each credential's stable URL (JSON for machines, HTML for people), its QR codes
+and printable certificate, the did:web DID documents, the landing page and a health check.
+
+The credential URL is the one the service signs into each credential's `id`
+(`<public base>/credentials/<uuid>`), so this route must keep matching it: credentials printed
+years ago point here. Content negotiation follows the Accept header (`application/json` or
+`application/ld+json` get the credential itself; browsers get the page); `credential.json`
+always gives the JSON, for a plain download link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from flask import Blueprint, Response, json, render_template, request
+
+from issuer.certificate import certificate_pdf
+from issuer.qr import qr_png, qr_svg
+from issuer.service import CredentialRecord, IssuerService
+from issuer.web.links import CredentialLinks, links_for
+from issuer.web.presenters import achievement_of, anchor_proof
+
+JSON_TYPES = ("application/json", "application/ld+json", "application/vc")
+PUBLIC_JSON_HEADERS = {"Access-Control-Allow-Origin": "*", "Vary": "Accept"}
+
+
+def json_document(document: dict[str, Any], mimetype: str = "application/json") -> Response:
+    """A JSON document with an ETag (so a poller sees the anchor proof arrive cheaply)."""
+    payload = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+    response = Response(payload, mimetype=mimetype, headers=PUBLIC_JSON_HEADERS)
+    response.set_etag(hashlib.sha256(payload).hexdigest()[:32])
+    response.headers["Cache-Control"] = "no-cache"
+    return response.make_conditional(request)
+
+
+def prefers_json() -> bool:
+    """JSON unless the client prefers HTML: browsers get the page, curl's */* and APIs get JSON."""
+    best = request.accept_mimetypes.best_match([*JSON_TYPES, "text/html"])
+    return best != "text/html"
+
+
+def create_public_blueprint(service: IssuerService) -> Blueprint:
+    bp = Blueprint("public", __name__)
+    base_url = service.config.public_base_url
+
+    def load(credential_id: Any) -> tuple[CredentialRecord, CredentialLinks]:
+        record = service.get_credential(str(credential_id))
+        return record, links_for(base_url, record.id, record.url)
+
+    @bp.get("/")
+    def index() -> str:
+        return render_template("index.html")
+
+    @bp.get("/healthz")
+    def healthz() -> Response:
+        service.count_credentials()  # touches the database: a broken one is a 503, not "ok"
+        return Response(
+            '{"status": "ok"}', mimetype="application/json", headers={"Cache-Control": "no-store"}
+        )
+
+    @bp.get("/credentials/<uuid:credential_id>")
+    def credential(credential_id: Any) -> Response | str:
+        record, links = load(credential_id)
+        if prefers_json():
+            best = request.accept_mimetypes.best_match(JSON_TYPES) or "application/json"
+            return json_document(
+                record.document,
+                "application/ld+json" if best == "application/ld+json" else "application/json",
+            )
+        response = Response(
+            render_template(
+                "credential.html",
+                record=record,
+                links=links,
+                achievement=achievement_of(record.document),
+                issuer=record.document.get("issuer")
+                if isinstance(record.document.get("issuer"), dict)
+                else {},
+                anchor=anchor_proof(record.document),
+            )
+        )
+        response.headers["Vary"] = "Accept"
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+    @bp.get("/credentials/<uuid:credential_id>/credential.json")
+    def credential_json(credential_id: Any) -> Response:
+        record, _links = load(credential_id)
+        response = json_document(record.document)
+        response.headers["Content-Disposition"] = f'inline; filename="credential-{record.id}.json"'
+        return response
+
+    @bp.get("/credentials/<uuid:credential_id>/qr.png")
+    def qr_code_png(credential_id: Any) -> Response:
+        _record, links = load(credential_id)
+        return _immutable(Response(qr_png(links.verify), mimetype="image/png"))
+
+    @bp.get("/credentials/<uuid:credential_id>/qr.svg")
+    def qr_code_svg(credential_id: Any) -> Response:
+        _record, links = load(credential_id)
+        svg = qr_svg(links.verify, title="Verify this credential", scalable=True)
+        return _immutable(Response(svg, mimetype="image/svg+xml"))
+
+    @bp.get("/credentials/<uuid:credential_id>/certificate.pdf")
+    def certificate(credential_id: Any) -> Response:
+        record, links = load(credential_id)
+        pdf = certificate_pdf(record.document, verify_url=links.verify)
+        response = Response(pdf, mimetype="application/pdf")
+        response.headers["Content-Disposition"] = f'inline; filename="certificate-{record.id}.pdf"'
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+    @bp.get("/.well-known/did.json")
+    def did_web_root() -> Response:
+        return json_document(service.did_web_document(request.host), "application/did+json")
+
+    @bp.get("/<path:did_path>/did.json")
+    def did_web_path(did_path: str) -> Response:
+        return json_document(service.did_web_document(request.host, did_path), "application/did+json")
+
+    return bp
+
+
+def _immutable(response: Response) -> Response:
+    """A QR code never changes for a credential URL: let caches keep it for a day."""
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
