@@ -70,7 +70,6 @@ def create_app(
         SESSION_COOKIE_SECURE=service.config.public_base_url.startswith("https://"),
         PERMANENT_SESSION_LIFETIME=timedelta(seconds=SESSION_SECONDS),
     )
-    app.json.sort_keys = False  # type: ignore[attr-defined] - keep credentials in their signed key order
     app.extensions["medcred.service"] = service
 
     @app.before_request
@@ -95,7 +94,8 @@ def create_app(
     app.add_template_global(csrf_token, "csrf_token")
     app.add_template_filter(format_moment, "moment")
     app.add_template_filter(format_day, "day")
-    add_security_headers(app)
+    add_security_headers(app)  # also installs the depth-checked JSON provider
+    app.json.sort_keys = False  # type: ignore[attr-defined] - keep credentials in their signed key order
     register_error_handlers(app)
     return app
 
