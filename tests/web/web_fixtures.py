@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -64,7 +65,7 @@ class WebWorld:
         return self.service.issue(slug, "acls", email, name=name).id
 
 
-def make_world(tmp: Path) -> WebWorld:
+def make_world(tmp: Path, public_url: str = PUBLIC_URL, *, status_list: bool = False) -> WebWorld:
     settings = Settings(data_dir=tmp / "var", chain="memory")
     chain = memory_chain(fresh=True)
     deployment = deploy_registry(TransactionSender(chain.w3, chain.governor()))
@@ -72,7 +73,7 @@ def make_world(tmp: Path) -> WebWorld:
     env = {
         "MEDCRED_BATCH_MAX_AGE": "3600",
         "MEDCRED_RETRY_BACKOFF": "0.05,0.2",
-        "MEDCRED_PUBLIC_URL": PUBLIC_URL,
+        "MEDCRED_PUBLIC_URL": public_url,
     }
     config = ServiceConfig.from_settings(settings, env=env).with_(poll_interval=0.05)
     service = IssuerService(config)
@@ -90,13 +91,19 @@ def make_world(tmp: Path) -> WebWorld:
     tokens["revoked"] = revoked_token
     verifier_config = VerifierConfig(
         registries=(TrustedRegistry("test", chain.chain_id, deployment.address, w3=chain.w3),),
-        status_list=False,
+        status_list=status_list,
         did_web=False,
         cache_ttl_seconds=0,  # see a revocation at once (a server caches chain reads for a minute)
     )
     app = create_app(service, verifier_config, secret_key=os.urandom(32))
     app.config["TESTING"] = True
     return WebWorld(service=service, app=app, verifier_config=verifier_config, tokens=tokens)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
