@@ -229,6 +229,7 @@ def test_roster_with_errors_then_partial(world: WebWorld, client) -> None:
     ids = [c["id"] for c in body["credentials"]]
     archive = client.post("/api/v1/institutions/sim/exports", json={"ids": ids}, headers=world.auth("issue"))
     assert archive.status_code == 200 and archive.mimetype == "application/zip"
+    assert archive.is_streamed  # produced credential by credential, not built in memory
     with zipfile.ZipFile(io.BytesIO(archive.data)) as zipped:
         names = set(zipped.namelist())
         for uuid in ids:

@@ -369,3 +369,40 @@ def test_did_web_documents(world: WebWorld) -> None:
     assert document.get_json()["id"] == "did:web:medcred.test:issuers:web"
     assert_problem(client.get("/.well-known/did.json", base_url="http://medcred.test"), 404)
     assert_problem(client.get("/issuers/web/did.json", base_url="http://elsewhere.test"), 404)
+
+
+def test_another_institutions_credential_is_forbidden(world: WebWorld, client) -> None:
+    foreign = world.issue("foreign.api@example.org", "Foreign Api", slug="other")
+    before = world.snapshot()
+    revoke = client.post(
+        f"/api/v1/institutions/sim/credentials/{foreign}/revoke", json={}, headers=world.auth("revoke")
+    )
+    assert_problem(revoke, 403)
+    status = client.post(
+        "/credentials/status",
+        json={
+            "credentialId": foreign,
+            "credentialStatus": [{"type": "BitstringStatusListEntry", "status": "revoked"}],
+        },
+        headers=world.auth("revoke"),
+    )
+    assert_problem(status, 403)
+    assert_problem(
+        client.get(f"/api/v1/institutions/sim/credentials/{foreign}", headers=world.auth("admin")), 403
+    )
+    assert world.snapshot() == before
+
+
+def test_sealed_session_token_is_tamper_evident() -> None:
+    from issuer.web.sessions import SESSION_SECONDS, TokenSeal
+
+    seal = TokenSeal(os.urandom(32))
+    sealed = seal.seal("mct_secret", now=1000.0)
+    assert "mct_secret" not in sealed
+    assert seal.open(sealed, now=1001.0) == "mct_secret"
+    assert seal.open(sealed, now=1000.0 + SESSION_SECONDS + 1) is None
+    issued, _, payload = sealed.partition(".")
+    assert seal.open(f"{int(issued) + 1000}.{payload}", now=1001.0) is None  # the time is authenticated
+    assert seal.open(sealed[:-4] + "AAAA", now=1001.0) is None
+    assert TokenSeal(os.urandom(32)).open(sealed, now=1001.0) is None
+    assert seal.open("garbage") is None and seal.open(None) is None
