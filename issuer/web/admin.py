@@ -38,6 +38,9 @@ from verifier.errors import ChainError, InputError
 
 PAGE_SIZE = 50
 RECENT = 10
+CARRY_BACK_BYTES = 2 * 1024 * 1024
+"""Rosters up to this size are carried back in the error report, so "issue the valid rows" is one
+click; larger ones are uploaded again with the box ticked."""
 View = TypeVar("View", bound=Callable[..., Any])
 
 
@@ -202,7 +205,9 @@ def create_admin_blueprint(service: IssuerService, seal: TokenSeal) -> Blueprint
     @login_required
     def roster_submit() -> Any:
         upload = request.files.get("file")
-        data = upload.read() if upload is not None else b""
+        filename = upload.filename if upload is not None and upload.filename else ""
+        # A fresh upload, or the CSV carried back by the error report's "issue the valid rows" form.
+        data = upload.read() if upload is not None else request.form.get("roster_text", "").encode("utf-8")
         allow_partial = request.form.get("allow_partial") == "on"
         template = request.form.get("template") or None
         if not data.strip():
@@ -215,18 +220,22 @@ def create_admin_blueprint(service: IssuerService, seal: TokenSeal) -> Blueprint
             )
         except RosterError as exc:
             bad_rows = len({e.row for e in exc.errors if e.row > 1})
+            valid_rows = max(0, exc.total_rows - bad_rows)
+            carry = len(data) <= CARRY_BACK_BYTES and valid_rows > 0
             return render_template(
                 "admin_roster.html",
                 templates=service.templates(),
                 roster_error=exc,
-                valid_rows=max(0, exc.total_rows - bad_rows),
-                filename=upload.filename if upload is not None else "",
+                valid_rows=valid_rows,
+                filename=filename,
+                roster_text=data.decode("utf-8", errors="replace") if carry else None,
+                chosen_template=template or "",
             ), 422
         return render_template(
             "admin_roster_result.html",
             result=result,
             ids=" ".join(c.id for c in result.issued),
-            filename=upload.filename if upload is not None else "",
+            filename=filename,
         )
 
     @bp.post("/export")

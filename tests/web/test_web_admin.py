@@ -73,9 +73,22 @@ def test_roster_upload_report_and_partial(world: WebWorld, client) -> None:
     assert "nothing was issued" in report.text and "broken-address" in report.text
     assert "<td>3</td><td>email</td>" in report.text
     assert world.snapshot() == before
+    assert "Issue the 1 valid row(s) now" in report.text
+
+    one_click = client.post(
+        "/admin/roster",
+        data={"csrf_token": csrf, "allow_partial": "on", "template": "", "roster_text": ROSTER_WITH_ERRORS},
+    )
+    assert one_click.status_code == 200 and "Issued 1 of 2" in one_click.text
+    assert (
+        client.post(
+            "/admin/roster", data={"allow_partial": "on", "roster_text": ROSTER_WITH_ERRORS}
+        ).status_code
+        == 400
+    )
 
     upload = {
-        "file": (io.BytesIO(ROSTER_WITH_ERRORS.encode()), "course.csv"),
+        "file": (io.BytesIO(ROSTER_WITH_ERRORS.replace("row2@", "row2b@").encode()), "course.csv"),
         "csrf_token": csrf,
         "allow_partial": "on",
     }

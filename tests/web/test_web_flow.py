@@ -268,3 +268,12 @@ def test_lists_and_batches(world: WebWorld, client) -> None:
     assert info["slug"] == "sim" and info["counts"]["anchored"] >= 1
     templates = client.get("/api/v1/templates").get_json()["templates"]
     assert "acls" in {t["slug"] for t in templates}
+
+
+def test_the_served_verifier_trusts_the_services_own_registry(world: WebWorld) -> None:
+    from issuer.web.trust import verifier_config_for
+
+    deployment = world.service.chain.context().deployment
+    config = verifier_config_for(world.service)
+    registry = config.find_registry(deployment.chain_id, deployment.address)
+    assert registry is not None and registry.w3 is not None
