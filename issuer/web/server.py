@@ -36,12 +36,18 @@ THREADS = 8
 class WebServer:
     """A bound server for `app`: `serve_forever()` in this thread, or `start()` in a background one."""
 
-    def __init__(self, app: Flask, host: str, port: int, *, threads: int = THREADS) -> None:
+    def __init__(
+        self, app: Flask, host: str, port: int, *, threads: int = THREADS, kind: str | None = None
+    ) -> None:
+        """`kind`: 'waitress' or 'werkzeug'; None picks waitress when it is installed."""
         self.host = host
-        try:
-            from waitress.server import create_server  # noqa: PLC0415 - optional dependency
-        except ImportError:
-            create_server = None
+        create_server = None
+        if kind in (None, "waitress"):
+            try:
+                from waitress.server import create_server  # noqa: PLC0415 - optional dependency
+            except ImportError:
+                if kind == "waitress":
+                    raise
         if create_server is not None:
             self.kind = "waitress"
             self._server: Any = create_server(app, host=host, port=port, threads=threads, ident="MedCred")
@@ -53,7 +59,6 @@ class WebServer:
             self._server = make_server(host, port, app, threaded=True)
             self.port = int(self._server.server_port)
         self._thread: threading.Thread | None = None
-        self._stopped = threading.Event()
 
     @property
     def url(self) -> str:
@@ -71,13 +76,10 @@ class WebServer:
 
     def serve_forever(self) -> None:
         """Serve until `stop()` (from another thread or a signal handler) or KeyboardInterrupt."""
-        try:
-            if self.kind == "waitress":
-                self._server.run()  # returns once every socket is closed (see stop)
-            else:
-                self._server.serve_forever()
-        finally:
-            self._stopped.set()
+        if self.kind == "waitress":
+            self._server.run()  # returns once every socket is closed (see stop)
+        else:
+            self._server.serve_forever()
 
     def start(self) -> WebServer:
         self._thread = threading.Thread(target=self.serve_forever, name="medcred-web", daemon=True)
