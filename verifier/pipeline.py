@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from verifier import status_list
 from verifier.chain.provider import connect_rpc
 from verifier.chain.registry_reader import IssuerStatus, RegistryReader
 from verifier.config import TrustedRegistry, VerifierConfig
@@ -28,6 +29,7 @@ from verifier.merkle import AnchorProof, check_inclusion, find_anchor_proof
 from verifier.multikey import key_fingerprint
 from verifier.report import CheckStatus, Report
 from verifier.schema import check_schema, parse_datetime
+from verifier.ttl_cache import TtlCache
 
 PASS, FAIL, WARN, SKIPPED = CheckStatus.PASS, CheckStatus.FAIL, CheckStatus.WARN, CheckStatus.SKIPPED
 MAX_CREDENTIAL_BYTES = 2 * 1024 * 1024
@@ -88,7 +90,7 @@ class Verifier:
         self.loader = default_loader()
         self._readers: dict[tuple[int, str], RegistryReader] = {}
         self._lock = threading.Lock()
-        self._status_lists: dict[str, Any] = {}
+        self._status_lists = TtlCache(config.cache_ttl_seconds)
         self._fetch_status_list = status_list_fetcher
 
     # ------------------------------------------------------------------ entry points
@@ -437,8 +439,6 @@ class Verifier:
             )
             return
         try:
-            from verifier import status_list  # noqa: PLC0415 - optional until the issuer serves lists
-
             url = entry.get("statusListCredential") if isinstance(entry, Mapping) else None
             if not isinstance(url, str):
                 raise MedCredError("credentialStatus has no statusListCredential URL.")
@@ -469,26 +469,23 @@ class Verifier:
             report.add("status_list", PASS, "ok", "The issuer's status list confirms it is not revoked.")
 
     def _status_list(self, url: str) -> Any:
-        """The verified status list credential at `url`, cached per batch; errors are cached too."""
-        from verifier import status_list  # noqa: PLC0415
+        """The verified status list credential at `url` (or the error getting it), cached for the
+        configured TTL: once per batch, and refreshed in a long-running server."""
 
-        with self._lock:
-            if url in self._status_lists:
-                return self._status_lists[url]
-        try:
+        def fetch_and_verify() -> Any:
             fetch = self._fetch_status_list or (
                 lambda u: status_list.fetch_status_list(u, timeout=self.config.timeout)
             )
-            listing = fetch(url)
-            proofs = verify_proofs(listing, resolver=self.resolver, loader=self.loader)
-            if not proofs.verified:
-                raise status_list.StatusListError(f"its signature is invalid ({proofs.message})")
-            result: Any = listing
-        except MedCredError as exc:
-            result = exc
-        with self._lock:
-            self._status_lists[url] = result
-        return result
+            try:
+                listing = fetch(url)
+                proofs = verify_proofs(listing, resolver=self.resolver, loader=self.loader)
+                if not proofs.verified:
+                    raise status_list.StatusListError(f"its signature is invalid ({proofs.message})")
+            except MedCredError as exc:
+                return exc
+            return listing
+
+        return self._status_lists.get(url, fetch_and_verify)
 
     def _check_validity(self, credential: Mapping[str, Any], report: Report) -> None:
         now = self._now()

@@ -78,3 +78,17 @@ def test_status_list_skipped_when_offline(
     report = Verifier(world.config(status_list=False)).verify(credential)
     assert report.check("status_list").status is CheckStatus.SKIPPED
     assert report.status == VALID
+
+
+def test_a_long_running_verifier_sees_a_new_revocation(
+    world: World, institution: Institution, host: CredentialHost
+) -> None:
+    url = _publish(host, "list-3", institution, set())
+    (credential,) = world.issue(institution, credential_status=status_entry(url, 9))  # pending: list only
+    fresh = Verifier(world.config(status_list=True, cache_ttl_seconds=0))
+    cached = Verifier(world.config(status_list=True, cache_ttl_seconds=None))
+    assert fresh.verify(credential).status == VALID
+    assert cached.verify(credential).status == VALID
+    _publish(host, "list-3", institution, {9})
+    assert fresh.verify(credential).check("status_list").code == "revoked"
+    assert cached.verify(credential).check("status_list").status is CheckStatus.PASS  # one batch, one read

@@ -9,11 +9,9 @@ verification server that must notice revocations).
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any, TypeVar
+from typing import Any
 
 from eth_utils import is_address, to_checksum_address
 from web3 import Web3
@@ -23,8 +21,7 @@ from web3.exceptions import BadFunctionCallOutput, ContractLogicError
 from verifier.chain.artifact import load_artifact
 from verifier.chain.provider import call_node, describe, expect_chain_id
 from verifier.errors import ChainError, InputError, RegistryNotFoundError
-
-T = TypeVar("T")
+from verifier.ttl_cache import TtlCache
 
 
 class IssuerStatus(IntEnum):
@@ -113,30 +110,6 @@ def checksum(address: str) -> str:
     return to_checksum_address(address)
 
 
-class _TtlCache:
-    """A tiny thread-safe memo with an optional time-to-live."""
-
-    def __init__(self, ttl_seconds: float | None) -> None:
-        self._ttl = ttl_seconds
-        self._data: dict[Hashable, tuple[float, Any]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
-        now = time.monotonic()
-        with self._lock:
-            hit = self._data.get(key)
-        if hit is not None and (self._ttl is None or now - hit[0] < self._ttl):
-            return hit[1]
-        value = compute()
-        with self._lock:
-            self._data[key] = (now, value)
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-
 class RegistryReader:
     """Cached views of one registry on one chain.
 
@@ -155,7 +128,7 @@ class RegistryReader:
         self.address = checksum(address)
         self.expected_chain_id = chain_id
         self.contract: Contract = w3.eth.contract(address=self.address, abi=load_artifact().abi)
-        self._cache = _TtlCache(ttl_seconds)
+        self._cache = TtlCache(ttl_seconds)
         self._checked = False
         self._check_lock = threading.Lock()
 
