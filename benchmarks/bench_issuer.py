@@ -11,8 +11,11 @@ Runs in a temporary data folder; SQLite unless DATABASE_URL is set.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
+import statistics
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -24,6 +27,7 @@ from issuer.chain.transactions import TransactionSender
 from issuer.cli.run_command import ensure_registry
 from issuer.config import ServiceConfig
 from issuer.service import IssuerService
+from issuer.web import start_web
 from verifier.settings import Settings
 
 
@@ -34,6 +38,35 @@ def roster(rows: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _api_load(url: str, token: str, requests_total: int, concurrency: int) -> list[float]:
+    """POST issue requests from `concurrency` threads; returns each request's latency (s)."""
+    import requests
+
+    latencies: list[float] = []
+    lock = threading.Lock()
+    counter = iter(range(requests_total))
+
+    def client() -> None:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {token}"
+        for i in counter:
+            body = {"template": "bls", "email": f"api{i}@example.org", "name": f"Api {i}"}
+            t0 = time.perf_counter()
+            response = session.post(url, json=body, timeout=30)
+            elapsed = time.perf_counter() - t0
+            if response.status_code != 201:
+                raise SystemExit(f"API answered {response.status_code}: {response.text[:200]}")
+            with lock:
+                latencies.append(elapsed)
+
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -41,6 +74,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--single", type=int, default=300)
     parser.add_argument("--chain", choices=["local", "memory"], default="local")
+    parser.add_argument("--api", type=int, default=2000, help="issue requests through the HTTP API")
+    parser.add_argument("--api-clients", type=int, default=8)
     args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="medcred-bench-"))
     settings = Settings(data_dir=data, chain=args.chain)
@@ -86,6 +121,25 @@ def main() -> None:
         )
         overall = len(result.issued) / (elapsed + anchor_time)
         print(f"roster signed+stored+anchored: {overall:,.0f}/s")
+
+        token, _ = service.create_token("bench", ["issue"])
+        web = start_web(service, host="127.0.0.1", port=18691)
+        try:
+            url = "http://127.0.0.1:18691/api/v1/institutions/bench/credentials"
+            _api_load(url, token, 20, 2)  # warm up
+            context = multiprocessing.get_context("fork")
+            start = time.perf_counter()
+            with context.Pool(1) as pool:  # the load generator in its own process: no shared GIL
+                api_latencies = pool.apply(_api_load, (url, token, args.api, args.api_clients))
+            elapsed = time.perf_counter() - start
+        finally:
+            web.stop()
+        q = statistics.quantiles(api_latencies, n=100)
+        print(
+            f"HTTP API:       {args.api} credentials in {elapsed:.2f} s = {args.api / elapsed:,.0f}/s "
+            f"({args.api_clients} clients, {web.kind}); latency p50 {q[49] * 1000:.0f} ms, "
+            f"p95 {q[94] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms"
+        )
 
         latencies = []
         for i in range(5):

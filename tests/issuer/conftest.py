@@ -7,7 +7,6 @@ Unix socket only, removed at the end of the session. Each test gets its own data
 
 from __future__ import annotations
 
-import itertools
 import os
 import pwd
 import shutil
@@ -18,8 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from issuer_testlib import make_config
-from sqlalchemy import create_engine, text
+from issuer_testlib import make_config, new_pg_database
 
 from issuer.chain.backends import memory_chain
 from issuer.chain.context import deployment_store
@@ -31,7 +29,6 @@ from verifier.settings import Settings
 
 PG_BIN = Path(os.environ.get("MEDCRED_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_USER = "nobody"
-_db_counter = itertools.count()
 
 
 def _free_port() -> int:
@@ -92,15 +89,6 @@ def pg_server() -> Iterator[str]:
             cwd=base,
         )
         shutil.rmtree(base, ignore_errors=True)
-
-
-def new_pg_database(pg_server: str) -> str:
-    name = f"medcred_{os.getpid()}_{next(_db_counter)}"
-    admin = create_engine(pg_server.format(db="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return pg_server.format(db=name)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

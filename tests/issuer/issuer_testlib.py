@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+import os
+
+from sqlalchemy import create_engine, text
+
 from issuer.config import ServiceConfig
 from verifier.settings import Settings
 
@@ -19,3 +24,15 @@ def roster(rows: int, template: str = "bls", start: int = 0) -> str:
         f"Person {i},person{i}@example.org,{template}" for i in range(start, start + rows)
     ]
     return "\n".join(lines) + "\n"
+
+
+_db_counter = itertools.count()
+
+
+def new_pg_database(pg_server: str) -> str:
+    name = f"medcred_{os.getpid()}_{next(_db_counter)}"
+    admin = create_engine(pg_server.format(db="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return pg_server.format(db=name)

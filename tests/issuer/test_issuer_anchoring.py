@@ -131,7 +131,7 @@ def test_a_lost_anchor_is_detected_and_anchored_again(service: IssuerService) ->
 
 @pytest.fixture
 def pg_url(pg_server: str) -> str:
-    from conftest import new_pg_database
+    from issuer_testlib import new_pg_database
 
     return new_pg_database(pg_server)
 
