@@ -75,6 +75,7 @@ class LocalChain:
         self.state_file = self.dir / "state.json"
         self.info_file = self.dir / "node.json"
         self.log_file = self.dir / "anvil.log"
+        self.port_file = self.dir / "last-port"
 
     # ------------------------------------------------------------------ inspection
 
@@ -102,14 +103,19 @@ class LocalChain:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self, port: int = DEFAULT_PORT) -> NodeInfo:
-        """Start the node (idempotent: returns the running one if there is one)."""
+    def start(self, port: int | None = None) -> NodeInfo:
+        """Start the node (idempotent: returns the running one if there is one).
+
+        The port is `port`, else the one used last time (so RPC URLs written into configuration
+        stay valid), else 8545; a free one when that is taken.
+        """
         running = self.info()
         if running is not None:
             return running
         self.dir.mkdir(parents=True, exist_ok=True)
         binary = find_anvil()
-        chosen = port if _port_free(port) else _free_port()
+        preferred = port or self._last_port() or DEFAULT_PORT
+        chosen = preferred if _port_free(preferred) else _free_port()
         args = [
             str(binary),
             "--host", "127.0.0.1",
@@ -131,10 +137,17 @@ class LocalChain:
                 tmp = self.info_file.with_suffix(".tmp")
                 tmp.write_text(json.dumps(asdict(info)), encoding="utf-8")
                 tmp.replace(self.info_file)
+                self.port_file.write_text(str(chosen), encoding="utf-8")
                 return info
             time.sleep(0.1)
         proc.kill()
         raise ChainError(f"anvil did not answer within {START_TIMEOUT_S:.0f} s; see {self.log_file}.")
+
+    def _last_port(self) -> int | None:
+        try:
+            return int(self.port_file.read_text(encoding="utf-8").strip())
+        except (OSError, ValueError):
+            return None
 
     def stop(self) -> bool:
         """Stop the node, letting it write its state; False if it was not running."""
@@ -181,7 +194,10 @@ def _rpc_answers(url: str) -> bool:
 
 
 def _port_free(port: int) -> bool:
+    """Whether nothing listens on `port`. SO_REUSEADDR as anvil binds it: connections of a node
+    that just stopped linger in TIME_WAIT and must not push a restart onto another port."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

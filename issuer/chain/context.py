@@ -50,6 +50,14 @@ def record_deployment(settings: Settings, chain: Chain, deployment: Deployment) 
     `medcred verify` on this machine trusts the registry it just deployed, and nothing else.
     """
     deployment_store(settings, chain).save(deployment)
+    trust_deployment(settings, chain, deployment)
+
+
+def trust_deployment(settings: Settings, chain: Chain, deployment: Deployment) -> None:
+    """Write (or refresh) this chain's entry in `<data-dir>/verifier.toml`, keeping the others.
+
+    Called again whenever the local chain starts, because its port can change between runs.
+    """
     if chain.rpc_url is None:
         return
     path = settings.data_dir / CONFIG_FILENAME

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from issuer.chain.anvil import DEFAULT_PORT, LocalChain
+from issuer.chain.backends import open_chain
+from issuer.chain.context import deployment_store, trust_deployment
 from verifier.chain.provider import connect_rpc
 from verifier.settings import Settings
 
@@ -16,16 +18,23 @@ def chain() -> None:
 
 @chain.command()
 @click.option(
-    "--port", default=DEFAULT_PORT, show_default=True, help="Preferred port; a free one is used if taken."
+    "--port",
+    type=int,
+    default=None,
+    help=f"Preferred port (default: the last one used, else {DEFAULT_PORT}); a free one if taken.",
 )
 @click.pass_obj
-def start(settings: Settings, port: int) -> None:
+def start(settings: Settings, port: int | None) -> None:
     """Start the local chain in the background (does nothing if it already runs)."""
     node = LocalChain(settings.data_dir)
     was_running = node.info() is not None
     info = node.start(port)
     verb = "already running" if was_running else "started"
     click.echo(f"Local chain {verb}: {info.rpc_url} (chain id {info.chain_id}, pid {info.pid}).")
+    local = open_chain("local", settings.data_dir)
+    deployment = deployment_store(settings, local).load(info.chain_id)
+    if deployment is not None:
+        trust_deployment(settings, local, deployment)  # keep verifier.toml's RPC URL current
 
 
 @chain.command()

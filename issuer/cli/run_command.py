@@ -26,7 +26,7 @@ import click
 from issuer.anchoring.worker import WorkerHandle
 from issuer.chain.anvil import LocalChain
 from issuer.chain.backends import open_chain
-from issuer.chain.context import deployment_store, record_deployment
+from issuer.chain.context import deployment_store, record_deployment, trust_deployment
 from issuer.chain.registry_writer import deploy_registry
 from issuer.chain.transactions import TransactionSender
 from issuer.cli.institution_commands import print_registration
@@ -78,6 +78,8 @@ def ensure_registry(settings: Settings) -> str:
         deployment = deploy_registry(TransactionSender(chain.w3, chain.governor()))
         record_deployment(settings, chain, deployment)
         click.echo(f"Deployed a new registry at {deployment.address}.")
+    else:
+        trust_deployment(settings, chain, deployment)  # the local chain's port may have changed
     click.echo(f"Chain:    {chain.rpc_url or chain.kind} (chain id {chain.chain_id})")
     click.echo(f"Registry: {deployment.address} (block {deployment.block_number})")
     return deployment.address

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -56,7 +57,7 @@ def test_chain_lifecycle_and_registry_survive_a_restart(runner: CliRunner, tmp_p
         assert [i["account"] for i in shown["issuers"]] == [issuer]
         assert "stopped" in _medcred(runner, data, "chain", "stop")
         assert "stopped (saved state present)" in _medcred(runner, data, "chain", "status")
-        _medcred(runner, data, "chain", "start", "--port", "18600")
+        assert ":18600 " in _medcred(runner, data, "chain", "start")  # the last port is preferred
         shown = json.loads(_medcred(runner, data, "registry", "show", "--json"))
         assert shown["address"] == address
         assert shown["issuers"][0]["did"] == "did:web:acls.example"
@@ -67,6 +68,17 @@ def test_chain_lifecycle_and_registry_survive_a_restart(runner: CliRunner, tmp_p
         assert "[active]" in _medcred(runner, data, "registry", "show", issuer)
         # deploy again: the recorded registry is kept
         assert address in _medcred(runner, data, "registry", "deploy")
+        # restarted while its port is taken: another port, and the verifier's trust follows it
+        _medcred(runner, data, "chain", "stop")
+        with socket.socket() as squatter:
+            squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            squatter.bind(("127.0.0.1", 18600))
+            squatter.listen(1)
+            started = _medcred(runner, data, "chain", "start")
+        port = started.split("http://127.0.0.1:")[1].split(" ")[0]
+        assert port != "18600"
+        assert f'rpc_url = "http://127.0.0.1:{port}"' in (data / "verifier.toml").read_text()
+        assert json.loads(_medcred(runner, data, "registry", "show", "--json"))["address"] == address
     finally:
         _medcred(runner, data, "chain", "stop")
 
