@@ -40,30 +40,35 @@ from verifier.web.app import create_app
 MEDCRED = [sys.executable, "-m", "verifier"]
 
 
-def _tree_rss_kib(pid: int) -> int:
-    """Resident memory of `pid` and all its descendants, from /proc."""
-    total, stack = 0, [pid]
+def _tree_memory_kib(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of `pid` and all its descendants, from /proc. RSS counts the pages forked
+    workers share with their parent once per process; PSS splits them, so it is the real total."""
+    rss = pss = 0
+    stack = [pid]
     while stack:
         current = stack.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
+            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Rss:"):
+                    rss += int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss += int(line.split()[1])
             for task in Path(f"/proc/{current}/task").iterdir():
-                children = (task / "children").read_text().split()
-                stack.extend(int(c) for c in children)
-        except (OSError, StopIteration, ValueError):
+                stack.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, ValueError):
             continue
-    return total
+    return rss, pss
 
 
-def run_batch(paths: list[Path], config: Path, workers: int) -> tuple[float, int, str]:
-    """Seconds, peak RSS (KiB) of the process tree, and the command's summary."""
+def run_batch(paths: list[Path], config: Path, workers: int) -> tuple[float, tuple[int, int], str]:
+    """Seconds, peak (RSS, PSS) in KiB of the process tree, and the command's summary."""
     cmd = [*MEDCRED, "verify-batch", "--quiet", "--config", str(config), "--workers", str(workers)]
     started = time.perf_counter()
     proc = subprocess.Popen([*cmd, *map(str, paths)], stdout=subprocess.PIPE, text=True)
-    peak = 0
+    peak = (0, 0)
     while proc.poll() is None:
-        peak = max(peak, _tree_rss_kib(proc.pid))
+        rss, pss = _tree_memory_kib(proc.pid)
+        peak = (max(peak[0], rss), max(peak[1], pss))
         time.sleep(0.05)
     elapsed = time.perf_counter() - started
     output = proc.stdout.read() if proc.stdout else ""
@@ -109,7 +114,7 @@ def main() -> None:
             invalid = next((line.split()[-1] for line in output.splitlines() if "INVALID" in line), "?")
             print(
                 f"  workers={workers}: {total / elapsed:8,.0f} credentials/s   {elapsed:6.1f} s   "
-                f"peak RSS {peak / 1024:6.0f} MiB   invalid: {invalid}"
+                f"peak RSS {peak[0] / 1024:4.0f} MiB, PSS {peak[1] / 1024:4.0f} MiB   invalid: {invalid}"
             )
 
         repeats = max(1, args.memory_total // total)
@@ -117,7 +122,8 @@ def main() -> None:
         elapsed, peak, output = run_batch(files, trust, 2)
         print(
             f"\nverify-batch over {total * repeats:,} credentials, workers=2: "
-            f"{total * repeats / elapsed:,.0f}/s, peak RSS of the process tree {peak / 1024:.0f} MiB"
+            f"{total * repeats / elapsed:,.0f}/s, peak memory of the process tree: "
+            f"RSS {peak[0] / 1024:.0f} MiB, PSS {peak[1] / 1024:.0f} MiB"
         )
 
         with credential_host() as host:
