@@ -87,9 +87,31 @@ def template_from_data(data: Any, *, source: Path | None = None) -> AchievementT
     )
 
 
+_loaded: dict[tuple[str, int, int], AchievementTemplate] = {}
+
+
 def load_template_file(path: str | Path) -> AchievementTemplate:
-    """Load and validate one template file."""
+    """Load and validate one template file.
+
+    Validated templates are remembered by path, size and modification time: an API issuing one
+    credential per request would otherwise re-validate the template's JSON Schema every time (a
+    third of the request), while an edited file is still picked up. Templates are immutable.
+    """
     path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise TemplateError(f"Template file {path} cannot be read: {exc.strerror}.") from exc
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    cached = _loaded.get(key)
+    if cached is not None:
+        return cached
+    template = _read_template_file(path)
+    _loaded[key] = template
+    return template
+
+
+def _read_template_file(path: Path) -> AchievementTemplate:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
