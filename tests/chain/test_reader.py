@@ -50,7 +50,7 @@ def test_views_are_cached_per_root_and_issuer(deployed: Deployed, monkeypatch: p
         reader.is_revoked(root, index)
         reader.issuer(account.address)
         reader.is_key_valid(account.address, b"\x01" * 32, 10)
-    assert sorted(calls) == ["getAnchor", "getIssuer", "getKey", "revocationBitmap"]
+    assert sorted(calls) == ["getAnchor", "getIssuer", "getKey", "revocationWords"]
 
 
 def test_cache_ttl_sees_new_revocations(deployed: Deployed) -> None:
@@ -61,3 +61,16 @@ def test_cache_ttl_sees_new_revocations(deployed: Deployed) -> None:
     assert not reader.is_revoked(root, 2)
     issuer.revoke(root, 2)
     assert reader.is_revoked(root, 2)
+
+
+def test_bitmap_is_read_in_pages(deployed: Deployed, monkeypatch: pytest.MonkeyPatch) -> None:
+    import verifier.chain.registry_reader as module
+
+    _, issuer = deployed.new_issuer()
+    root = os.urandom(32)
+    issuer.anchor(root, 256 * 5)
+    issuer.revoke_batch(root, [0, 300, 1279])
+    monkeypatch.setattr(module, "BITMAP_PAGE", 2)
+    bitmap = deployed.reader.revocation_bitmap(root)
+    assert len(bitmap.words) == 5
+    assert [i for i in range(1280) if bitmap.is_revoked(i)] == [0, 300, 1279]

@@ -23,6 +23,8 @@ from verifier.chain.provider import call_node, describe, expect_chain_id
 from verifier.errors import ChainError, InputError, RegistryNotFoundError
 from verifier.ttl_cache import TtlCache
 
+BITMAP_PAGE = 2048  # words (524,288 leaves) per call: ~4.5M gas of cold reads, under common caps
+
 
 class IssuerStatus(IntEnum):
     NONE = 0
@@ -203,11 +205,19 @@ class RegistryReader:
         return self.key(issuer, key_id).valid_at(at)
 
     def revocation_bitmap(self, root: bytes | str) -> RevocationBitmap:
+        """The root's whole revocation bitmap, read once per root (in pages of BITMAP_PAGE words,
+        so that a batch of millions of credentials stays within a node's eth_call gas cap)."""
         root = as_bytes32(root)
-        return self._cache.get(
-            ("bitmap", root),
-            lambda: RevocationBitmap(tuple(int(w) for w in self._call("revocationBitmap", root))),
-        )
+
+        def fetch() -> RevocationBitmap:
+            words: list[int] = []
+            while True:
+                page = self._call("revocationWords", root, len(words), BITMAP_PAGE)
+                words.extend(int(w) for w in page)
+                if len(page) < BITMAP_PAGE:
+                    return RevocationBitmap(tuple(words))
+
+        return self._cache.get(("bitmap", root), fetch)
 
     def is_revoked(self, root: bytes | str, index: int) -> bool:
         return self.revocation_bitmap(root).is_revoked(index)
