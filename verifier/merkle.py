@@ -269,7 +269,8 @@ def check_inclusion(credential: Mapping[str, Any]) -> InclusionResult:
         anchor = find_anchor_proof(credential)
         if anchor is None:
             return InclusionResult(False, "anchor_missing", "The credential has no anchor proof.")
-        signing_ids = {p.get("id") for p in signed_part(credential)["proof"]}
+        # Only string ids can be named by previousProof (a hostile list id is unhashable).
+        signing_ids = {p["id"] for p in signed_part(credential)["proof"] if isinstance(p.get("id"), str)}
         previous = (
             (anchor.previous_proof,) if isinstance(anchor.previous_proof, str) else anchor.previous_proof
         )

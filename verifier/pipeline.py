@@ -12,14 +12,14 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from verifier import status_list
 from verifier.chain.provider import connect_rpc
 from verifier.chain.registry_reader import IssuerStatus, RegistryReader
 from verifier.config import TrustedRegistry, VerifierConfig
-from verifier.data_integrity import issuer_id, verify_proofs
+from verifier.data_integrity import DATA_INTEGRITY_PROOF, issuer_id, proofs_of, verify_proofs
 from verifier.did import DidResolutionError, DidResolver
 from verifier.errors import ChainError, MedCredError
 from verifier.identity import recipient_matches
@@ -33,6 +33,10 @@ from verifier.ttl_cache import TtlCache
 
 PASS, FAIL, WARN, SKIPPED = CheckStatus.PASS, CheckStatus.FAIL, CheckStatus.WARN, CheckStatus.SKIPPED
 MAX_CREDENTIAL_BYTES = 2 * 1024 * 1024
+PENDING_WINDOW = timedelta(days=7)
+"""How long after signing an unanchored credential may still be reported as pending. Without a
+bound, deleting the anchor proof of any credential, even a revoked one, turned it into a VALID
+"issued moments ago" credential (the registry's revocation bitmap needs the anchor's root)."""
 
 REVOCATION_REASONS = {
     0: "no reason given",
@@ -263,7 +267,7 @@ class Verifier:
             )
             return None
         if anchor is None:
-            self._check_pending(report, did, method)
+            self._check_pending(credential, report, did, method)
             return None
         summary = report.summary
         summary.chain, summary.registry = anchor.chain, anchor.registry
@@ -299,6 +303,21 @@ class Verifier:
                     "anchor", FAIL, "anchor_block_mismatch",
                     f"The anchor record names block {anchor.block_number}, but the registry "
                     f"recorded the batch in block {root.block_number}.",
+                )  # fmt: skip
+                return None
+            # transactionHash and created are outside every signature and Merkle leaf: the page shows
+            # them, so they must be what the chain recorded, not whatever the file says.
+            if reader.anchor_transaction(anchor.merkle_root, root.block_number) != anchor.transaction_hash:
+                report.add(
+                    "anchor", FAIL, "anchor_transaction_mismatch",
+                    "The anchor record names a transaction that did not record this batch.",
+                )  # fmt: skip
+                return None
+            if parse_datetime(anchor.created) != datetime.fromtimestamp(root.anchored_at, UTC):
+                report.add(
+                    "anchor", FAIL, "anchor_time_mismatch",
+                    f"The anchor record says {anchor.created}, but the registry recorded the batch "
+                    f"at {_timestamp(root.anchored_at)}.",
                 )  # fmt: skip
                 return None
             if anchor.leaf_index >= root.count:
@@ -372,10 +391,22 @@ class Verifier:
         report.add("signing_key", PASS, "ok", f"The signing key was registered to the issuer {when}.")
         return True
 
-    def _check_pending(self, report: Report, did: str | None, method: str | None) -> None:
-        """Not anchored yet: valid only if a trusted registry accredits the issuer and its key now."""
+    def _check_pending(
+        self, credential: Mapping[str, Any], report: Report, did: str | None, method: str | None
+    ) -> None:
+        """Not anchored yet: valid only if signed within PENDING_WINDOW and a trusted registry
+        accredits the issuer and its key now."""
         if did is None or method is None:
             report.add("anchor", FAIL, "anchor_missing", "The credential is not anchored on any registry.")
+            return
+        signed_at = _signed_at(credential, method)
+        if signed_at is None or self._now() - signed_at > PENDING_WINDOW:
+            when = f"was signed on {_date(signed_at)}" if signed_at else "does not say when it was signed"
+            report.add(
+                "anchor", FAIL, "anchor_missing",
+                f"The credential is not anchored on any registry, and it {when}: an issuer records "
+                f"its credentials within {PENDING_WINDOW.days} days.",
+            )  # fmt: skip
             return
         now = int(self._now().timestamp())
         for trusted in self.config.registries:
@@ -507,6 +538,17 @@ class Verifier:
             report.add("recipient", PASS, "ok", f"The credential was issued to {email}.")
         else:
             report.add("recipient", FAIL, "recipient_mismatch", f"The credential was not issued to {email}.")
+
+
+def _signed_at(credential: Mapping[str, Any], method: str) -> datetime | None:
+    """The signed `created` time of the (already verified) signature proof made with `method`."""
+    times = [
+        parse_datetime(p.get("created"))
+        for p in proofs_of(credential)
+        if p.get("type") == DATA_INTEGRITY_PROOF and p.get("verificationMethod") == method
+    ]
+    known = [t for t in times if t is not None]
+    return max(known) if known else None
 
 
 def _str(value: Any) -> str | None:

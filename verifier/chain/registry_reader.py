@@ -192,6 +192,25 @@ class RegistryReader:
         root = as_bytes32(root)
         return self._cache.get(("anchor", root), lambda: _anchor(root, self._call("getAnchor", root)))
 
+    def anchor_transaction(self, root: bytes | str, block_number: int) -> bytes | None:
+        """The hash of the transaction that anchored `root` (its RootAnchored event in `block_number`).
+
+        An anchor proof's transactionHash is not covered by any signature or Merkle leaf, so a
+        verifier that shows it must read it back from the chain rather than trust the file.
+        """
+        root = as_bytes32(root)
+
+        def fetch() -> bytes | None:
+            logs = call_node(
+                self.w3,
+                lambda: self.contract.events.RootAnchored.get_logs(
+                    from_block=block_number, to_block=block_number, argument_filters={"root": root}
+                ),
+            )
+            return bytes(logs[0]["transactionHash"]) if logs else None
+
+        return self._cache.get(("anchor_tx", root, block_number), fetch)
+
     def key(self, issuer: str, key_id: bytes | str) -> KeyInfo:
         issuer, key_id = checksum(issuer), as_bytes32(key_id)
 

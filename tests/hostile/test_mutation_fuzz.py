@@ -1,0 +1,267 @@
+"""Mutation fuzz: one change at a time to valid anchored credentials must make them INVALID.
+
+Every string, number, date, boolean, array element (removed, duplicated, swapped), object member
+(removed, renamed, added), proof field, Merkle path element, leafIndex, context and type entry of
+real credentials (every bundled template, with and without a holder name, with a status list
+entry) is changed in turn and the credential verified. A mutation may stay VALID only if an oracle
+computed from the mutated file proves it meaning-preserving, never because a list says so:
+
+* anchored credentials: the Merkle leaf digest (JCS of the signed part) is unchanged AND the
+  anchor proof parses to the same facts (hex case, a one-element previousProof list and the order
+  of the proof set are not facts);
+* pending credentials (no anchor proof yet, so only the signature protects them): the exact bytes
+  the Data Integrity signature covers (hashes of the RDFC-canonical document and proof
+  configuration) are unchanged: RDF sees arrays as sets, so reordering `type` is no change.
+
+Removing the anchor proof is its own case: it is the "pending" state, allowed (as a warning)
+only for PENDING_WINDOW after signing; afterwards, and for a revoked credential whose status list
+says so, the credential is INVALID.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pipeline.world import Institution, World
+
+from hostile.mutations import Mutation, mutations
+from issuer.signing import sign
+from issuer.status_list import StatusList, status_entry, status_list_credential
+from verifier.data_integrity import ANCHOR_PROOF_TYPE, create_verify_data, proofs_of, unsecured_document_for
+from verifier.errors import MedCredError
+from verifier.jsonld_loader import default_loader
+from verifier.merkle import AnchorProof, credential_digest, find_anchor_proof
+from verifier.pipeline import PENDING_WINDOW, Verifier
+from verifier.report import INVALID, VALID, Report
+from verifier.status_list import StatusListUnreachableError
+
+TEMPLATES = ("acls", "bls", "cpd", "nrp", "pals")
+STATUS_URL = "https://issuer.example.org/status/hostile-1"
+TOTALS: Counter[str] = Counter()
+
+
+def _status_fetcher(listing: Mapping[str, Any]) -> Callable[[str], Mapping[str, Any]]:
+    """Serve one signed status list without HTTP; any other URL (a mutated one) is unreachable."""
+
+    def fetch(url: str) -> Mapping[str, Any]:
+        if url != STATUS_URL:
+            raise StatusListUnreachableError(f"{url} is not served in this test")
+        return copy.deepcopy(listing)
+
+    return fetch
+
+
+@pytest.fixture(scope="module")
+def status_listing(institution: Institution) -> dict[str, Any]:
+    bits = StatusList()
+    bits.set(13)
+    return sign(
+        status_list_credential(STATUS_URL, institution.did, "revocation", bits),
+        institution.key,
+        institution.method,
+    )
+
+
+@pytest.fixture(scope="module")
+def verifier(world: World, status_listing: dict[str, Any]) -> Verifier:
+    return Verifier(world.config(status_list=True), status_list_fetcher=_status_fetcher(status_listing))
+
+
+@pytest.fixture(scope="module")
+def anchored(world: World, institution: Institution) -> list[tuple[str, dict[str, Any]]]:
+    """Valid anchored credentials of every shape, with different leaf indexes and path lengths."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    for template in TEMPLATES:
+        named = world.issue_anchored(institution, 5, template=template)
+        out += [(f"{template} leaf 0", named[0]), (f"{template} leaf 4", named[4])]
+        anonymous = world.issue_anchored(institution, 3, template=template, holder=None)
+        out.append((f"{template} without name, leaf 1", anonymous[1]))
+    with_status = world.issue_anchored(
+        institution, 2, template="acls", credential_status=status_entry(STATUS_URL, 7)
+    )
+    out += [("acls with credentialStatus, leaf 0", with_status[0])]
+    (single,) = world.issue_anchored(
+        institution, 1, template="bls", credential_status=status_entry(STATUS_URL, 8)
+    )
+    out.append(("bls alone in its batch (empty Merkle path), with credentialStatus", single))
+    return out
+
+
+def _verify(verifier: Verifier, credential: Any, mutation: Mutation) -> Report:
+    try:
+        return verifier.verify(credential)
+    except Exception as exc:  # a verifier reports on hostile files, it never crashes on them
+        pytest.fail(f"{mutation.label}: the verifier raised {type(exc).__name__}: {exc}")
+
+
+def _anchor_facts(credential: Mapping[str, Any]) -> AnchorProof | None:
+    """The anchor proof's facts, with previousProof normalized to a tuple (a list of one id names
+    the same proof as the id)."""
+    try:
+        anchor = find_anchor_proof(credential)
+    except MedCredError:
+        return None
+    if anchor is None:
+        return None
+    previous = anchor.previous_proof
+    return replace(anchor, previous_proof=(previous,) if isinstance(previous, str) else previous)
+
+
+def _same_anchored_meaning(original: Mapping[str, Any], mutated: Any) -> bool:
+    """Oracle: same Merkle leaf digest and same anchor facts, so nothing a verifier reports differs."""
+    if not isinstance(mutated, dict):
+        return False
+    try:
+        same_digest = credential_digest(mutated) == credential_digest(original)
+    except MedCredError:
+        return False
+    facts = _anchor_facts(mutated)
+    return same_digest and facts is not None and facts == _anchor_facts(original)
+
+
+def _is_anchor_removed(original: Mapping[str, Any], mutated: Any) -> bool:
+    if not isinstance(mutated, dict):
+        return False
+    try:
+        kept = proofs_of(mutated)
+    except MedCredError:
+        return False
+    return kept == [p for p in proofs_of(original) if p.get("type") != ANCHOR_PROOF_TYPE]
+
+
+@pytest.mark.slow
+def test_every_mutation_of_an_anchored_credential_is_invalid(
+    anchored: list[tuple[str, dict[str, Any]]], verifier: Verifier
+) -> None:
+    started, tried, preserved, pending = time.monotonic(), 0, Counter[str](), 0
+    for name, credential in anchored:
+        assert verifier.verify(credential).status == VALID, name
+        for mutation in mutations(credential):
+            mutated = mutation.apply(credential)
+            report = _verify(verifier, mutated, mutation)
+            tried += 1
+            if report.status == INVALID:
+                continue
+            if _is_anchor_removed(credential, mutated):
+                # The pending state: VALID with a warning that says so, within PENDING_WINDOW only.
+                anchor = report.check("anchor")
+                assert anchor is not None and anchor.code == "anchor_pending", mutation.label
+                assert "not yet recorded" in report.headline
+                pending += 1
+                continue
+            assert _same_anchored_meaning(credential, mutated), (
+                f"{name}: {mutation.label} changed the credential but it still verifies VALID"
+            )
+            preserved[mutation.kind] += 1
+    TOTALS["anchored"] += tried
+    print(
+        f"\nmutation fuzz (anchored): {tried} mutations of {len(anchored)} credentials in "
+        f"{time.monotonic() - started:.1f}s; {tried - sum(preserved.values()) - pending} INVALID, "
+        f"{sum(preserved.values())} proven meaning-preserving {dict(preserved)}, "
+        f"{pending} anchor removals reported as pending"
+    )
+    assert tried > 10_000
+    # What the oracle let through is exactly the expected kinds of no-op, and nothing else.
+    assert set(preserved) <= {
+        "array swap [0] and [1]",  # the proof set's order: a set, and the leaf skips the anchor proof
+        "string to list",  # previousProof "id" -> ["id"]
+        "string hex digits upper case",  # merkleRoot / merklePath / transactionHash: same bytes
+    }, preserved
+
+
+def _signed_bytes(credential: Any) -> frozenset[bytes] | None:
+    """What the Data Integrity signatures cover, proof by proof, as a set (a proof set is a set: the
+    same proof twice adds nothing). None if it cannot be computed."""
+    try:
+        proofs = proofs_of(credential)
+        loader = default_loader()
+        return frozenset(
+            create_verify_data(unsecured_document_for(credential, p, proofs), p, loader=loader)
+            + str(p.get("proofValue")).encode()
+            for p in proofs
+        )
+    except (MedCredError, TypeError, AttributeError, ValueError):
+        return None
+
+
+@pytest.mark.slow
+def test_every_mutation_of_a_pending_credential_is_invalid_unless_the_signed_bytes_are_equal(
+    world: World, institution: Institution, verifier: Verifier
+) -> None:
+    """Before anchoring only the signature protects a credential: prove RDFC misses nothing."""
+    started, tried, preserved = time.monotonic(), 0, Counter[str]()
+    for template in TEMPLATES:
+        (credential,) = world.issue(institution, template=template)
+        report = verifier.verify(credential)
+        assert report.status == VALID and report.check("anchor").code == "anchor_pending"
+        original = _signed_bytes(credential)
+        for mutation in mutations(credential):
+            mutated = mutation.apply(credential)
+            report = _verify(verifier, mutated, mutation)
+            tried += 1
+            if report.status == INVALID:
+                continue
+            assert isinstance(mutated, dict) and _signed_bytes(mutated) == original, (
+                f"{template}: {mutation.label} changed what was signed but still verifies VALID"
+            )
+            preserved[mutation.kind] += 1
+    TOTALS["pending"] += tried
+    print(
+        f"\nmutation fuzz (pending, signature only): {tried} mutations of {len(TEMPLATES)} credentials "
+        f"in {time.monotonic() - started:.1f}s; {sum(preserved.values())} left the signed RDF "
+        f"unchanged {dict(preserved)}"
+    )
+    assert tried > 3_000
+
+
+def test_removing_the_anchor_proof_is_invalid_after_the_pending_window(
+    world: World, institution: Institution
+) -> None:
+    (credential,) = world.issue_anchored(institution, template="cpd")
+    stripped = dict(credential, proof=[p for p in credential["proof"] if p["type"] != ANCHOR_PROOF_TYPE])
+    later = datetime.now(UTC) + PENDING_WINDOW + PENDING_WINDOW / 7
+    report = Verifier(world.config(), now=lambda: later).verify(stripped)
+    assert report.status == INVALID
+    assert {c.name: c.code for c in report.failed} == {"anchor": "anchor_missing"}
+    assert "within 7 days" in report.check("anchor").message
+    assert Verifier(world.config(), now=lambda: later).verify(credential).status == VALID
+
+
+def test_a_revoked_credential_stripped_of_its_anchor_stays_revoked(
+    world: World, institution: Institution, verifier: Verifier
+) -> None:
+    """Within the pending window the status list still catches a revocation the registry holds."""
+    (credential,) = world.issue_anchored(institution, credential_status=status_entry(STATUS_URL, 13))
+    stripped = dict(credential, proof=[p for p in credential["proof"] if p["type"] != ANCHOR_PROOF_TYPE])
+    report = verifier.verify(stripped)
+    assert report.status == INVALID
+    assert report.check("status_list").code == "revoked"
+
+
+def test_anchor_fields_outside_the_leaf_are_read_back_from_the_chain(
+    anchored: list[tuple[str, dict[str, Any]]], verifier: Verifier
+) -> None:
+    """transactionHash and created are covered by no signature or leaf: the chain must confirm them."""
+    _, credential = anchored[0]
+    anchor = credential["proof"][-1]
+    cases: Iterator[tuple[str, Any, str]] = iter(
+        [
+            ("transactionHash", "0x" + "ab" * 32, "anchor_transaction_mismatch"),
+            ("created", "2020-01-01T00:00:00Z", "anchor_time_mismatch"),
+        ]
+    )
+    for field, value, code in cases:
+        forged = copy.deepcopy(credential)
+        forged["proof"][-1][field] = value
+        report = verifier.verify(forged)
+        assert {c.name: c.code for c in report.failed} == {"anchor": code}, field
+    same = copy.deepcopy(credential)
+    same["proof"][-1]["created"] = anchor["created"].replace("Z", "+00:00")  # same instant
+    assert verifier.verify(same).status == VALID
