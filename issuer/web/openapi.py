@@ -525,6 +525,7 @@ def _paths() -> dict[str, Schema]:
                     "200": html_page("The verdict."),
                     "400": html_page("Nothing to verify."),
                     "413": response_ref("TooLarge"),
+                    "502": html_page("The linked credential could not be fetched."),
                 },
                 security=PUBLIC,
                 body={
@@ -955,7 +956,15 @@ def _paths() -> dict[str, Schema]:
                 "adminRevoke",
                 "Revoke a credential (form)",
                 "admin",
-                {"302": {"description": "Back to the list with a message."}, **ADMIN_FORM_ERRORS},
+                {
+                    "302": {"description": "Back to the list with a message."},
+                    **ADMIN_FORM_ERRORS,
+                    "404": {
+                        "description": "The path is not a credential UUID (an HTML page, or "
+                        "problem+json for a client that asks for JSON).",
+                        "content": {**content(ref("Problem"), PROBLEM), HTML: {"schema": {"type": "string"}}},
+                    },
+                },
                 security=SESSION,
                 parameters=[CREDENTIAL_ID],
                 body=form_body({"reason": STRING, "next": STRING}),
