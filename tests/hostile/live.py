@@ -24,6 +24,7 @@ WEB_TESTS = Path(__file__).resolve().parents[1] / "web"
 if str(WEB_TESTS) not in sys.path:
     sys.path.append(str(WEB_TESTS))
 
+import web_fixtures  # noqa: E402
 from web_fixtures import WebWorld, free_port, make_world  # noqa: E402
 
 from issuer.web.server import WebServer, start_web  # noqa: E402
@@ -62,10 +63,21 @@ def loopback_only_fetches() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def live_issuer(folder: Path, *, status_list: bool = False) -> Iterator[LiveIssuer]:
-    """An issuer on a free loopback port (waitress, 8 threads), its public URL matching the port."""
+def live_issuer(
+    folder: Path, *, status_list: bool = False, templates: Path | None = None
+) -> Iterator[LiveIssuer]:
+    """An issuer on a free loopback port (waitress, 8 threads), its public URL matching the port;
+    `templates` is an extra achievement template folder (MEDCRED_TEMPLATES)."""
     port = free_port()
-    world = make_world(folder, f"http://127.0.0.1:{port}", status_list=status_list)
+    with pytest.MonkeyPatch.context() as patch:
+        if templates is not None:
+            original = web_fixtures.ServiceConfig.from_settings
+
+            def with_templates(settings: Any, env: dict[str, str]) -> Any:
+                return original(settings, env={**env, "MEDCRED_TEMPLATES": str(templates)})
+
+            patch.setattr(web_fixtures.ServiceConfig, "from_settings", with_templates)
+        world = make_world(folder, f"http://127.0.0.1:{port}", status_list=status_list)
     server = start_web(world.service, host="127.0.0.1", port=port, verifier_config=world.verifier_config)
     try:
         with loopback_only_fetches():
