@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from hexbytes import HexBytes
-from web3.exceptions import TimeExhausted, TransactionNotFound
+from web3.exceptions import BlockNotFound, TimeExhausted, TransactionNotFound
 
 from issuer.anchor_proof import AnchorInfo
 from issuer.anchoring import batches
@@ -52,6 +52,9 @@ class AnchoredBatch:
     tx_hash: str
     block_number: int
     self_check: str
+    block_hash: str = ""
+    """The hash of `block_number` when this process finished the batch ("" if it did not): the
+    worker remembers it to notice the chain losing that block later (see AnchoringWorker)."""
 
 
 def _no_fault(_step: str) -> None:
@@ -186,7 +189,10 @@ class Anchorer:
         w3 = ctx.chain.w3
         writer = self.chain.writer(eth_account(institution, self.box))
         writer.sender.wait_confirmations(block_number, f"Anchoring batch {batch_id}")
-        block = call_node(w3, lambda: w3.eth.get_block(block_number))
+        try:
+            block = call_node(w3, lambda: w3.eth.get_block(block_number))
+        except BlockNotFound as exc:  # the node went back to an older state since the receipt
+            raise ChainError(f"Block {block_number} of batch {batch_id} is no longer on chain.") from exc
         with self.db.reader() as session:
             root = session.get(Batch, batch_id).root  # type: ignore[union-attr]
         info = AnchorInfo(
@@ -201,7 +207,9 @@ class Anchorer:
         self.fault("anchored")
         check = self.check(batch_id, institution, sample)
         with self.db.reader() as session:
-            return self._result(session.get(Batch, batch_id), institution, check)
+            return self._result(
+                session.get(Batch, batch_id), institution, check, "0x" + bytes(block["hash"]).hex()
+            )
 
     def check(self, batch_id: int, institution: Institution, document: dict | None = None) -> str:
         """Verify a sample credential of an anchored batch with the verifier's code; record the outcome."""
@@ -227,7 +235,7 @@ class Anchorer:
 
     @staticmethod
     def _result(
-        batch: Batch | None, institution: Institution | None, check: str | None = None
+        batch: Batch | None, institution: Institution | None, check: str | None = None, block_hash: str = ""
     ) -> AnchoredBatch:
         assert batch is not None
         assert institution is not None
@@ -239,6 +247,7 @@ class Anchorer:
             tx_hash=batch.tx_hash or "",
             block_number=batch.block_number or 0,
             self_check=check or batch.self_check or "",
+            block_hash=block_hash,
         )
 
     # ------------------------------------------------------------------ lost anchors

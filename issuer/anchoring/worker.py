@@ -10,6 +10,12 @@ One pass (`run_once`) does, in order:
    (a development chain restarted from an older state, a reorg, a new registry), which the next
    pass anchors again with the same root.
 
+The slice is old roots (`recheck_interval`), which would leave a freshly anchored batch unchecked
+for minutes if the chain drops the block holding it (anvil killed loses its last second; a reorg).
+So the worker also remembers the newest block it anchored in, by hash, and checks at each pass
+(and before moving on to a newer block) that the chain still has that block; if it does not,
+recent blocks were lost and step 5 re-checks every anchored root at once.
+
 `run_forever` holds the lease (one worker per database), repeats passes, and backs off
 exponentially while the chain is unreachable; issuing is unaffected since it never touches the
 chain. `start()` runs it on a daemon thread and returns a handle to stop it.
@@ -23,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select
+from web3.exceptions import BlockNotFound
 
 from issuer.anchoring import batches
 from issuer.anchoring.anchorer import AnchoredBatch, Anchorer, FaultHook
@@ -33,6 +40,7 @@ from issuer.revocation import push_revocations
 from issuer.secrets import SecretBox
 from issuer.storage.database import Database
 from issuer.storage.models import Institution, utcnow
+from verifier.chain.provider import call_node
 from verifier.errors import ChainError
 
 log = logging.getLogger(__name__)
@@ -63,6 +71,10 @@ class AnchoringWorker:
         self.anchorer = Anchorer(db, box, chain, fault)
         self.lease = Lease(db)
         self.failures = 0
+        self._tip: tuple[int, str] | None = None
+        """(number, hash) of the newest block this worker anchored in (see the module docstring)."""
+        self._rewound = False
+        """The chain lost blocks we anchored in: re-check every anchored root at the next chance."""
 
     @property
     def fault(self) -> FaultHook:
@@ -79,6 +91,11 @@ class AnchoringWorker:
         if None in requested:
             force_all = True
         force = set(force or ()) | {i for i in requested if i is not None}
+        try:
+            self._check_tip()
+        except ChainError as exc:
+            report.errors.append(str(exc))
+            self.chain.invalidate()
         with self.db.reader() as session:
             pending_batches = [(b.id, b.institution_id) for b in batches.submitted_batches(session)]
             if force_all:
@@ -103,12 +120,47 @@ class AnchoringWorker:
                 if not self._anchor(closed.id, report):
                     blocked.add(institution_id)
         self._revocations(report)
-        self._recheck(report, everything=recheck_all)
+        self._recheck(report, everything=recheck_all or self._rewound)
         return report
+
+    def _check_tip(self) -> None:
+        """Set `_rewound` if the chain no longer has the newest block we anchored in."""
+        if self._tip is None:
+            return
+        number, expected = self._tip
+        w3 = self.chain.context().chain.w3
+        try:
+            block = call_node(w3, lambda: w3.eth.get_block(number))
+            current = "0x" + bytes(block["hash"]).hex()
+        except BlockNotFound:
+            current = None
+        if current != expected:
+            log.warning(
+                "The chain no longer has block %s that held our latest anchoring (node restarted "
+                "from an older state, or a reorg): re-checking every anchored batch.",
+                number,
+            )
+            self._rewound = True
+            self._tip = None
+
+    def _note_anchored(self, anchored: AnchoredBatch) -> None:
+        if anchored.self_check == "root_not_anchored":
+            self._rewound = True  # the chain lost the block between the receipt and the self-check
+        if not anchored.block_hash:
+            return
+        if self._tip is not None and anchored.block_number >= self._tip[0]:
+            try:  # a newer block replaces the tip only once the tip is known to be intact
+                self._check_tip()
+            except ChainError:
+                self._rewound = True  # cannot tell: re-check everything rather than miss a loss
+        if self._tip is None or anchored.block_number >= self._tip[0]:
+            self._tip = (anchored.block_number, anchored.block_hash)
 
     def _anchor(self, batch_id: int, report: PassReport) -> bool:
         try:
-            report.anchored.append(self.anchorer.anchor_batch(batch_id))
+            anchored = self.anchorer.anchor_batch(batch_id)
+            report.anchored.append(anchored)
+            self._note_anchored(anchored)
             return True
         except ChainError as exc:
             log.warning("Anchoring batch %s failed, will retry: %s", batch_id, exc)
@@ -130,6 +182,8 @@ class AnchoringWorker:
         with self.db.reader() as session:
             rows = batches.batches_to_recheck(session, older_than, limit=100_000 if everything else 200)
         if not rows:
+            if everything:
+                self._rewound = False
             return
         try:
             lost = self.anchorer.recheck(rows)
@@ -137,6 +191,8 @@ class AnchoringWorker:
             report.errors.append(str(exc))
             self.chain.invalidate()
             return
+        if everything:
+            self._rewound = False
         report.lost.extend(lost)
         for batch_id in lost:
             self._anchor(batch_id, report)
