@@ -203,6 +203,11 @@ class Stack:
             if process.poll() is not None:
                 raise SystemExit(f"{name} exited with {process.returncode}:\n{self.tail(name)}")
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """User+system CPU seconds used so far by each started process and its descendants (gunicorn's
+        workers): CPU per request is a figure that other load on the machine barely changes."""
+        return {name: _tree_cpu(process.pid) for name, process in self.processes}
+
     def tail(self, name: str, lines: int = 30) -> str:
         path = self.logs / f"{name}.log"
         text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
@@ -221,6 +226,17 @@ class Stack:
                     process.wait(10)
         self.processes.clear()
         self.node.stop()
+
+
+def _tree_cpu(pid: int) -> float:
+    total = 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        total += sum(_tree_cpu(int(child)) for child in children)
+    return total
 
 
 def wait_healthy(base: str, stack: Stack) -> None:
@@ -367,8 +383,13 @@ def main(argv: list[str] | None = None) -> int:
             f"load average before {os.getloadavg()[0]:.2f}",
             flush=True,
         )
+        cpu_before = stack.cpu_seconds()
         result = drive_load(url, token, args.rate, total, args.concurrency, data)
+        cpu_after = stack.cpu_seconds()
         load = summarize(result, args.rate, args.seconds)
+        load["cpu_ms_per_request"] = {
+            name: (cpu_after[name] - cpu_before.get(name, 0.0)) * 1000 / total for name in cpu_after
+        }
         figures["load_after"] = os.getloadavg()
         stack.check_alive()
         print(f"  statuses: {load['statuses']}")
@@ -382,6 +403,8 @@ def main(argv: list[str] | None = None) -> int:
             f"p99 {load['p99_ms']:.0f} ms, max {load['max_ms']:.0f} ms "
             f"(server+network only: p50 {load['service_p50_ms']:.0f}, p99 {load['service_p99_ms']:.0f})"
         )
+        cpu = ", ".join(f"{name} {ms:.2f}" for name, ms in load["cpu_ms_per_request"].items())
+        print(f"  CPU ms per request: {cpu}")
         print(f"  load average after: {figures['load_after'][0]:.2f}", flush=True)
 
         counts, anchor_wait = wait_anchored(service, stack)

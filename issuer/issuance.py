@@ -101,6 +101,8 @@ class IssuedCredential:
     status_list_id: str
     status_index: int
     row: int | None = None
+    issued_at: datetime | None = None
+    """When it was stored (the row's `issued_at`): lets the API answer without reading it back."""
 
 
 @dataclass
@@ -464,6 +466,7 @@ def issue_requests(
                 status_list_id=list_id,
                 status_index=index,
                 row=rows[i] if rows is not None else None,
+                issued_at=now,
             )
         )
     with db.session() as session:

@@ -61,7 +61,15 @@ from issuer.storage import tokens
 from issuer.storage.credentials import document_of, get_credential_row
 from issuer.storage.database import Database
 from issuer.storage.errors import ConflictError, ForbiddenError, NotFoundError, UnauthorizedError
-from issuer.storage.models import ANCHORED, AnchorRequest, Batch, Credential, Institution, utcnow
+from issuer.storage.models import (
+    ANCHORED,
+    PENDING,
+    AnchorRequest,
+    Batch,
+    Credential,
+    Institution,
+    utcnow,
+)
 from issuer.storage.status_lists import get_list
 from issuer.storage.tokens import TokenInfo
 from issuer.templates import list_templates
@@ -265,9 +273,19 @@ class IssuerService:
             )
 
     def verify_token(self, token: str | None, scope: str, institution: str | None = None) -> TokenInfo:
-        """UnauthorizedError (401) or ForbiddenError (403) unless the token may do `scope`."""
-        with self.db.session() as session:
-            return tokens.verify_token(session, token, institution, scope)
+        """UnauthorizedError (401) or ForbiddenError (403) unless the token may do `scope`.
+
+        The check is a read-only transaction: every API request makes it, and on SQLite a write
+        transaction would queue every request behind the database's single write lock. Revocation
+        still takes effect on the next request. `last_used_at` (minute granularity) is written in a
+        separate short transaction, only when it is due.
+        """
+        with self.db.reader() as session:
+            info, due = tokens.check_token(session, token, institution, scope)
+        if due:
+            with self.db.session() as session:
+                tokens.touch_token(session, info.id)
+        return info
 
     def list_tokens(self, slug: str) -> list[TokenInfo]:
         with self.db.reader() as session:
@@ -298,6 +316,36 @@ class IssuerService:
         return issue_requests(
             self.db, row, signing_key(row, self.box), [request], base_url=self.config.public_base_url
         )[0]
+
+    def issued_record(self, slug: str, issued: IssuedCredential) -> CredentialRecord:
+        """The record of a credential `issue` just stored, built from what was stored, without
+        reading it back (the API answers every issue request with it).
+
+        It is what `get_credential` would return at that moment: pending, not revoked, in no
+        batch. The worker may have batched it since; a caller that needs that reads it again.
+        """
+        document = issued.document
+        subject = document["credentialSubject"]
+        assert issued.issued_at is not None, "only for credentials returned by issue()"
+        return CredentialRecord(
+            id=issued.id,
+            url=document.get("id", ""),
+            institution=slug,
+            template=issued.template,
+            state=PENDING,
+            issued_at=issued.issued_at,
+            valid_from=datetime.fromisoformat(document["validFrom"]),
+            valid_until=datetime.fromisoformat(document["validUntil"]) if "validUntil" in document else None,
+            recipient_name=subject.get("name"),
+            revoked=False,
+            revocation="active",
+            revocation_reason=None,
+            revoked_at=None,
+            status_list_id=issued.status_list_id,
+            status_index=issued.status_index,
+            batch_root=None,
+            document=document,
+        )
 
     def validate_roster(
         self, source: str | bytes, *, default_template: str | None = None

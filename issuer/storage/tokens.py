@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from issuer.secrets import new_api_token, token_hash
@@ -80,8 +80,12 @@ def create_token(
     return token, _info(row, institution.slug)
 
 
-def verify_token(session: Session, token: str | None, institution: str | None, scope: str) -> TokenInfo:
-    """The token's description if it is valid for `scope` (and `institution`, when given).
+def check_token(
+    session: Session, token: str | None, institution: str | None, scope: str
+) -> tuple[TokenInfo, bool]:
+    """The token's description if it is valid for `scope` (and `institution`, when given), and
+    whether its `last_used_at` is due for an update. Reads only, so it can run in a read-only
+    transaction: on SQLite that takes no write lock, and verification is on every API request.
 
     UnauthorizedError for a missing, unknown, expired or revoked token (HTTP 401); ForbiddenError for
     a valid token of another institution or without the scope (403).
@@ -106,8 +110,28 @@ def verify_token(session: Session, token: str | None, institution: str | None, s
         raise ForbiddenError(f"This API token belongs to another institution than {institution!r}.")
     if not info.allows(scope):
         raise ForbiddenError(f"This API token may not {scope} (its scopes: {', '.join(info.scopes)}).")
-    if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
-        row.last_used_at = now
+    due = row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY
+    return info, due
+
+
+def touch_token(session: Session, token_id: int) -> None:
+    """Record that the token was used now, unless a concurrent request already did (one UPDATE)."""
+    now = utcnow()
+    session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USED_GRANULARITY),
+        )
+        .values(last_used_at=now)
+    )
+
+
+def verify_token(session: Session, token: str | None, institution: str | None, scope: str) -> TokenInfo:
+    """`check_token` and, when due, `touch_token` in the caller's (writable) session."""
+    info, due = check_token(session, token, institution, scope)
+    if due:
+        touch_token(session, info.id)
     return info
 
 
