@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import threading
 from typing import Any
@@ -23,6 +24,8 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 from issuer.storage.database import Database
+
+log = logging.getLogger(__name__)
 
 ANCHOR_LEASE_ID = 0x4D43_5244_0002  # "MCRD" + 2
 _memory_locks: dict[str, threading.Lock] = {}
@@ -89,10 +92,18 @@ class Lease:
     # ------------------------------------------------------------------ backends
 
     def _acquire_pg(self) -> bool:
-        connection = self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        got = bool(
-            connection.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": ANCHOR_LEASE_ID}).scalar()
-        )
+        connection: Connection | None = None
+        try:  # the server may be down or restarting: no lease now, the worker asks again later
+            connection = self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            got = bool(
+                connection.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": ANCHOR_LEASE_ID}).scalar()
+            )
+        except DBAPIError as exc:
+            log.warning("Cannot take the anchoring lease, the database is unreachable: %s", exc.orig)
+            if connection is not None:
+                with contextlib.suppress(DBAPIError):
+                    connection.close()
+            return False
         if got:
             self._connection = connection
         else:
