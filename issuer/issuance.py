@@ -390,12 +390,12 @@ def sign_all(
 # ---------------------------------------------------------------------------- issuing
 
 
-def _allocate(db: Database, institution_id: int, count: int) -> list[tuple[str, int]]:
+def _allocate(db: Database, institution: Institution, count: int) -> list[tuple[str, int]]:
+    # `institution` may be detached: allocate() reads only its id and slug, which never change,
+    # so it is not loaded again (this transaction holds the write lock: the shorter, the better).
     for attempt in range(5):
         try:
             with db.session() as session:
-                institution = session.get(Institution, institution_id)
-                assert institution is not None
                 return allocate(session, institution, count)
         except IntegrityError:  # another process opened the same next list first: retry
             if attempt == 4:
@@ -417,7 +417,7 @@ def issue_requests(
     """Allocate, sign and store `requests` for `institution` (already validated)."""
     if not requests:
         return []
-    positions = _allocate(db, institution.id, len(requests))
+    positions = _allocate(db, institution, len(requests))
     ids = [str(uuid.uuid4()) for _ in requests]
     profile = issuer_profile(institution)
     jobs = [

@@ -53,6 +53,7 @@ from issuer.issuance import (
     make_request,
     parse_roster,
 )
+from issuer.keys import Ed25519KeyPair
 from issuer.revocation import RevocationOutcome, credential_revocation_state, mark_revoked, push_revocations
 from issuer.secrets import SecretBox
 from issuer.signing import sign
@@ -152,6 +153,8 @@ class IssuerService:
         self.box = SecretBox.from_config(config.master_key, config.master_key_file)
         self.chain = ChainAccess(config.settings, config.confirmations)
         self._status_cache: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._keys: dict[int, tuple[str, Ed25519KeyPair]] = {}
+        """Unsealed signing keys by institution id, with the sealed value they came from."""
         self._cache_lock = threading.Lock()
         self._worker: WorkerHandle | None = None
 
@@ -301,6 +304,23 @@ class IssuerService:
         with self.db.reader() as session:
             return get_institution(session, slug)
 
+    def _signing_key(self, row: Institution) -> Ed25519KeyPair:
+        """The institution's signing key, unsealed once per process rather than on every request.
+
+        Keyed by the sealed value just read from the database, so a replaced key is unsealed anew
+        at once. The unsealed key stays in this process's memory, next to the master key that
+        unseals it anyway: nothing is exposed that was not already.
+        """
+        sealed = row.signing_key_sealed
+        with self._cache_lock:
+            cached = self._keys.get(row.id)
+        if cached is not None and cached[0] == sealed:
+            return cached[1]
+        key = signing_key(row, self.box)
+        with self._cache_lock:
+            self._keys[row.id] = (sealed, key)
+        return key
+
     def issue(
         self,
         slug: str,
@@ -314,7 +334,7 @@ class IssuerService:
         request = make_request(TemplateCache(self.config.template_folder), template, email, name, valid_from)
         row = self._issuer(slug)
         return issue_requests(
-            self.db, row, signing_key(row, self.box), [request], base_url=self.config.public_base_url
+            self.db, row, self._signing_key(row), [request], base_url=self.config.public_base_url
         )[0]
 
     def issued_record(self, slug: str, issued: IssuedCredential) -> CredentialRecord:
@@ -381,7 +401,7 @@ class IssuerService:
         issued = issue_requests(
             self.db,
             row,
-            signing_key(row, self.box),
+            self._signing_key(row),
             [request for _, request in valid],
             base_url=self.config.public_base_url,
             rows=[number for number, _ in valid],
@@ -530,7 +550,7 @@ class IssuerService:
             purpose,
             StatusList.from_bytes(bits),
         )
-        signed = sign(unsigned, signing_key(institution, self.box), institution.verification_method)
+        signed = sign(unsigned, self._signing_key(institution), institution.verification_method)
         with self._cache_lock:
             self._status_cache[list_id] = (version, signed)
         return signed

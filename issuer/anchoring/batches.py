@@ -83,18 +83,23 @@ def close_batch(db: Database, institution_id: int, batch_size: int) -> ClosedBat
 
 
 def _close_batch(db: Database, institution_id: int, batch_size: int) -> ClosedBatch | None:
-    with db.session() as session:
+    # The tree is built from a read-only snapshot, before the write transaction: hashing a thousand
+    # credentials takes a good part of a second, and on SQLite every issuer would wait for the
+    # write lock meanwhile. Safe because a credential's signed JSON never changes, and the write
+    # below moves the credentials only if every one of them is still pending (else _Raced: the
+    # whole transaction rolls back and nothing is batched).
+    with db.reader() as session:
         rows = session.execute(
             select(Credential.id, Credential.signed_json)
             .where(Credential.institution_id == institution_id, Credential.state == PENDING)
             .order_by(Credential.issued_at, Credential.id)
             .limit(batch_size)
-            .with_for_update()
         ).all()
-        if not rows:
-            return None
-        ids = [r.id for r in rows]
-        tree = build_tree([json.loads(r.signed_json) for r in rows])
+    if not rows:
+        return None
+    ids = [r.id for r in rows]
+    tree = build_tree([json.loads(r.signed_json) for r in rows])
+    with db.session() as session:
         batch = Batch(
             institution_id=institution_id,
             root=tree.root_hex,
@@ -165,22 +170,34 @@ def record_error(db: Database, batch_id: int, message: str) -> None:
 
 
 def mark_anchored(db: Database, batch_id: int, anchor: AnchorInfo) -> tuple[str, dict]:
-    """Attach anchor proofs to every credential and mark the batch anchored; returns a sample document."""
+    """Attach anchor proofs to every credential and mark the batch anchored; returns a sample document.
+
+    The tree and the proofs are computed from a read-only snapshot first, so the write transaction
+    only stores them (see _close_batch for why). A batch's members, leaf indexes and signed
+    documents never change once it is recorded, so the snapshot is what the write stores against;
+    the root and size are checked again under the lock all the same.
+    """
+    with db.reader() as session:
+        batch = session.get(Batch, batch_id)
+        assert batch is not None
+        ids, documents, tree = batch_tree(session, batch)
+        root = batch.root
+    anchored = attach_anchor_proofs(documents, tree, anchor)
+    updates = []
+    for credential_id, document in zip(ids, anchored, strict=True):
+        proof = next(p for p in proofs_of(document) if p.get("type") == ANCHOR_PROOF_TYPE)
+        updates.append(
+            {
+                "id": credential_id,
+                "anchor_proof_json": json.dumps(proof, separators=(",", ":")),
+                "state": ANCHORED,
+            }
+        )
     with db.session() as session:
         batch = session.get(Batch, batch_id, with_for_update=True)
         assert batch is not None
-        ids, documents, tree = batch_tree(session, batch)
-        anchored = attach_anchor_proofs(documents, tree, anchor)
-        updates = []
-        for credential_id, document in zip(ids, anchored, strict=True):
-            proof = next(p for p in proofs_of(document) if p.get("type") == ANCHOR_PROOF_TYPE)
-            updates.append(
-                {
-                    "id": credential_id,
-                    "anchor_proof_json": json.dumps(proof, separators=(",", ":")),
-                    "state": ANCHORED,
-                }
-            )
+        if batch.root != root or batch.size != len(ids):
+            raise BatchIntegrityError(f"Batch {batch_id} changed while its proofs were computed.")
         session.execute(update(Credential).execution_options(synchronize_session=False), updates)
         tx = anchor.transaction_hash
         batch.state = ANCHORED
