@@ -16,6 +16,9 @@ the worker is in the phase chosen for that kill:
 The order of phases and the delays come from a seeded RNG. Where each kill actually landed is
 read back from the database and the node right after the process is dead, and asserted to
 cover the three anchoring phases.
+
+It runs on SQLite (the lease is a flock the kernel drops with the process) and on PostgreSQL (an
+advisory lock the server drops with the killed session).
 """
 
 from __future__ import annotations
@@ -65,8 +68,12 @@ def wait_for_phase(engine: Engine, w3: Web3, phase: str, timeout: float = 10.0) 
     return False
 
 
-def test_kill_9_at_20_points_while_issuing_loses_and_duplicates_nothing(tmp_path: Path) -> None:
-    site = make_site(tmp_path, env={"MEDCRED_CONFIRMATIONS": "2"})
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_kill_9_at_20_points_while_issuing_loses_and_duplicates_nothing(
+    tmp_path: Path, database: str, request: pytest.FixtureRequest
+) -> None:
+    database_url = request.getfixturevalue("pg_cluster").new_database() if database == "postgres" else None
+    site = make_site(tmp_path, database_url=database_url, env={"MEDCRED_CONFIRMATIONS": "2"})
     w3 = site.w3()
     w3.provider.make_request("evm_setIntervalMining", [1])  # type: ignore[arg-type]
     engine = site.engine()
@@ -101,7 +108,8 @@ def test_kill_9_at_20_points_while_issuing_loses_and_duplicates_nothing(tmp_path
     elapsed = time.monotonic() - started
     statuses = client.statuses()
     print(
-        f"\n[faults] crash: {KILLS} kills survived (landed {dict(landed)}, {missed} aimed kills timed out), "
+        f"\n[faults] crash ({database}): {KILLS} kills survived (landed {dict(landed)}, "
+        f"{missed} aimed kills timed out), "
         f"{len(client.issued)} answered 201, {statuses.get(None, 0)} requests without an answer (cut by "
         f"a kill or refused while down), {figures.credentials} credentials in {figures.batches} batches "
         f"({figures.credentials - len(client.issued)} committed without their 201 reaching the client), "
