@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from hexbytes import HexBytes
-from web3.exceptions import BlockNotFound, TimeExhausted, TransactionNotFound
+from web3.exceptions import TimeExhausted, TransactionNotFound
 
 from issuer.anchor_proof import AnchorInfo
 from issuer.anchoring import batches
@@ -189,10 +189,7 @@ class Anchorer:
         w3 = ctx.chain.w3
         writer = self.chain.writer(eth_account(institution, self.box))
         writer.sender.wait_confirmations(block_number, f"Anchoring batch {batch_id}")
-        try:
-            block = call_node(w3, lambda: w3.eth.get_block(block_number))
-        except BlockNotFound as exc:  # the node went back to an older state since the receipt
-            raise ChainError(f"Block {block_number} of batch {batch_id} is no longer on chain.") from exc
+        block = call_node(w3, lambda: w3.eth.get_block(block_number))
         with self.db.reader() as session:
             root = session.get(Batch, batch_id).root  # type: ignore[union-attr]
         info = AnchorInfo(

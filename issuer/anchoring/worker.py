@@ -27,6 +27,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from web3.exceptions import BlockNotFound
@@ -129,11 +130,15 @@ class AnchoringWorker:
             return
         number, expected = self._tip
         w3 = self.chain.context().chain.w3
-        try:
-            block = call_node(w3, lambda: w3.eth.get_block(number))
-            current = "0x" + bytes(block["hash"]).hex()
-        except BlockNotFound:
-            current = None
+
+        def fetch() -> object | None:
+            try:
+                return w3.eth.get_block(number)
+            except BlockNotFound:  # inside: call_node would turn it into a ChainError (node down)
+                return None
+
+        block: Any = call_node(w3, fetch)
+        current = None if block is None else "0x" + bytes(block["hash"]).hex()
         if current != expected:
             log.warning(
                 "The chain no longer has block %s that held our latest anchoring (node restarted "
