@@ -78,6 +78,7 @@ from verifier.errors import ChainError, InputError, MedCredError
 
 __all__ = [
     "AnchoredBatch",
+    "Authorization",
     "BatchInfo",
     "ConflictError",
     "CreatedInstitution",
@@ -126,6 +127,14 @@ class CredentialRecord:
     status_index: int
     batch_root: str | None
     document: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """A verified token and its institution's row as read with it, for the rest of one request."""
+
+    token: TokenInfo
+    institution: Institution = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -276,7 +285,12 @@ class IssuerService:
             )
 
     def verify_token(self, token: str | None, scope: str, institution: str | None = None) -> TokenInfo:
-        """UnauthorizedError (401) or ForbiddenError (403) unless the token may do `scope`.
+        """UnauthorizedError (401) or ForbiddenError (403) unless the token may do `scope`."""
+        return self.authorize(token, scope, institution).token
+
+    def authorize(self, token: str | None, scope: str, institution: str | None = None) -> Authorization:
+        """`verify_token`, keeping the institution row its query read: `issue(...,
+        authorization=...)` then signs with it instead of reading it again.
 
         The check is a read-only transaction: every API request makes it, and on SQLite a write
         transaction would queue every request behind the database's single write lock. Revocation
@@ -284,11 +298,11 @@ class IssuerService:
         separate short transaction, only when it is due.
         """
         with self.db.reader() as session:
-            info, due = tokens.check_token(session, token, institution, scope)
+            info, due, owner = tokens.check_token(session, token, institution, scope)
         if due:
             with self.db.session() as session:
                 tokens.touch_token(session, info.id)
-        return info
+        return Authorization(info, owner)
 
     def list_tokens(self, slug: str) -> list[TokenInfo]:
         with self.db.reader() as session:
@@ -329,10 +343,17 @@ class IssuerService:
         *,
         name: str | None = None,
         valid_from: str | date | datetime | None = None,
+        authorization: Authorization | None = None,
     ) -> IssuedCredential:
-        """Issue one credential: built, signed (eddsa-rdfc-2022), stored as pending."""
+        """Issue one credential: built, signed (eddsa-rdfc-2022), stored as pending.
+
+        `authorization` (from `authorize` for this request) saves reading the institution again.
+        """
         request = make_request(TemplateCache(self.config.template_folder), template, email, name, valid_from)
-        row = self._issuer(slug)
+        if authorization is not None and authorization.institution.slug == slug:
+            row = authorization.institution
+        else:
+            row = self._issuer(slug)
         return issue_requests(
             self.db, row, self._signing_key(row), [request], base_url=self.config.public_base_url
         )[0]

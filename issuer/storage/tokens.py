@@ -82,10 +82,11 @@ def create_token(
 
 def check_token(
     session: Session, token: str | None, institution: str | None, scope: str
-) -> tuple[TokenInfo, bool]:
-    """The token's description if it is valid for `scope` (and `institution`, when given), and
-    whether its `last_used_at` is due for an update. Reads only, so it can run in a read-only
-    transaction: on SQLite that takes no write lock, and verification is on every API request.
+) -> tuple[TokenInfo, bool, Institution]:
+    """The token's description if it is valid for `scope` (and `institution`, when given), whether
+    its `last_used_at` is due for an update, and its institution's row (read by the same query, so
+    the caller need not read it again). Reads only, so it can run in a read-only transaction: on
+    SQLite that takes no write lock, and verification is on every API request.
 
     UnauthorizedError for a missing, unknown, expired or revoked token (HTTP 401); ForbiddenError for
     a valid token of another institution or without the scope (403).
@@ -93,13 +94,14 @@ def check_token(
     if not token:
         raise UnauthorizedError("An API token is required (Authorization: Bearer <token>).")
     found = session.execute(
-        select(ApiToken, Institution.slug)
+        select(ApiToken, Institution)
         .join(Institution, Institution.id == ApiToken.institution_id)
         .where(ApiToken.token_hash == token_hash(token))
     ).first()
     if found is None:
         raise UnauthorizedError("The API token is not valid.")
-    row, slug = found
+    row, owner = found
+    slug = owner.slug
     now = utcnow()
     if row.revoked_at is not None:
         raise UnauthorizedError("The API token has been revoked.")
@@ -111,7 +113,7 @@ def check_token(
     if not info.allows(scope):
         raise ForbiddenError(f"This API token may not {scope} (its scopes: {', '.join(info.scopes)}).")
     due = row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY
-    return info, due
+    return info, due, owner
 
 
 def touch_token(session: Session, token_id: int) -> None:
@@ -129,7 +131,7 @@ def touch_token(session: Session, token_id: int) -> None:
 
 def verify_token(session: Session, token: str | None, institution: str | None, scope: str) -> TokenInfo:
     """`check_token` and, when due, `touch_token` in the caller's (writable) session."""
-    info, due = check_token(session, token, institution, scope)
+    info, due, _owner = check_token(session, token, institution, scope)
     if due:
         touch_token(session, info.id)
     return info

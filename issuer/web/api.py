@@ -16,7 +16,7 @@ from flask import Blueprint, Response, jsonify, request
 from issuer.service import IssuerService
 from issuer.storage.models import CREDENTIAL_STATES
 from issuer.web import bodies
-from issuer.web.auth import READ_SCOPES, require, require_any
+from issuer.web.auth import READ_SCOPES, require, require_any, require_authorization
 from issuer.web.exports import all_ids, check_ids, export_filename, stream_zip
 from issuer.web.presenters import batch_summary, credential_summary, iso
 from verifier.errors import InputError
@@ -105,9 +105,9 @@ def create_api_blueprint(service: IssuerService) -> Blueprint:
 
     @bp.post("/institutions/<slug>/credentials")
     def issue(slug: str) -> tuple[Response, int, dict[str, str]]:
-        require(service, "issue", slug)
+        authorization = require_authorization(service, "issue", slug)
         fields = issue_fields(bodies.json_object())
-        issued = service.issue(slug, **fields)
+        issued = service.issue(slug, **fields, authorization=authorization)
         # Built from what was just stored rather than read back: one transaction less per request.
         out = credential_summary(service.issued_record(slug, issued), base_url)
         out["credential"] = issued.document

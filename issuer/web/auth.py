@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from flask import request
 
-from issuer.service import IssuerService
+from issuer.service import Authorization, IssuerService
 from issuer.storage.errors import ForbiddenError, UnauthorizedError
 from issuer.storage.tokens import TokenInfo
 
@@ -38,6 +38,11 @@ def bearer_token() -> str | None:
 def require(service: IssuerService, scope: str, institution: str | None = None) -> TokenInfo:
     """The caller's token if it may do `scope` (for `institution` when given); raises 401/403."""
     return service.verify_token(bearer_token(), scope, institution)
+
+
+def require_authorization(service: IssuerService, scope: str, institution: str) -> Authorization:
+    """`require`, keeping the institution row read with the token for the request's use case."""
+    return service.authorize(bearer_token(), scope, institution)
 
 
 def require_any(service: IssuerService, scopes: Sequence[str], institution: str | None = None) -> TokenInfo:
