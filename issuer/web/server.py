@@ -26,6 +26,7 @@ from flask import Flask
 
 from issuer.service import IssuerService
 from issuer.web.app import create_app
+from issuer.web.bodies import MAX_UPLOAD_BYTES
 from issuer.web.trust import verifier_config_for
 from verifier.config import VerifierConfig
 
@@ -50,7 +51,17 @@ class WebServer:
                     raise
         if create_server is not None:
             self.kind = "waitress"
-            self._server: Any = create_server(app, host=host, port=port, threads=threads, ident="MedCred")
+            # waitress buffers a whole body before the app sees it, so Flask's per-route limits
+            # cannot stop a 1 GB upload early: refuse anything over the largest route limit here,
+            # right after the headers (or as soon as a chunked body passes it).
+            self._server: Any = create_server(
+                app,
+                host=host,
+                port=port,
+                threads=threads,
+                ident="MedCred",
+                max_request_body_size=MAX_UPLOAD_BYTES + 1024 * 1024,
+            )
             self.port = int(self._server.effective_port)
         else:
             from werkzeug.serving import make_server  # noqa: PLC0415

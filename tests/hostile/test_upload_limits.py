@@ -12,7 +12,10 @@ header and the memory measurement.)
 
 from __future__ import annotations
 
+import contextlib
 import json
+import select
+import socket
 import struct
 import subprocess
 import sys
@@ -20,6 +23,7 @@ import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 import psutil
 import pytest
@@ -132,3 +136,53 @@ def test_zip_bombs_to_verify_batch_are_refused_with_bounded_memory(tmp_path: Pat
     assert rows["lying-bomb.zip!fine.json"]["status"] == "INVALID"
     print(f"\nverify-batch over 900 MB of bombs: peak RSS {peak / 2**20:.0f} MiB")
     assert peak < 300 * 1024 * 1024, f"verify-batch peaked at {peak / 2**20:.0f} MiB"
+
+
+def _upload_huge(
+    url: str, path: str, headers: dict[str, str], total: int, chunked: bool
+) -> tuple[bytes, int]:
+    """Send a `total`-byte roster body over a raw socket, reading while sending, as a careful client
+    would; stop as soon as the server answers. Returns (response head, bytes sent)."""
+    parsed = urlparse(url)
+    sock = socket.create_connection((parsed.hostname, parsed.port), timeout=30)
+    head = [f"POST {path} HTTP/1.1", f"Host: {parsed.netloc}", "Content-Type: text/csv"]
+    head += [f"{k}: {v}" for k, v in headers.items()]
+    head.append("Transfer-Encoding: chunked" if chunked else f"Content-Length: {total}")
+    sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
+    line = b"name,email,template\r\n" + b"Somebody,somebody@example.org,bls\r\n" * 29_000  # ~1 MiB
+    sent = 0
+    response = b""
+    try:
+        while sent < total:
+            readable, _, _ = select.select([sock], [], [], 0)
+            if readable:
+                break
+            chunk = line[: total - sent]
+            sock.sendall(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n" if chunked else chunk)
+            sent += len(chunk)
+        sock.settimeout(30)
+        response = sock.recv(4096)
+    except (BrokenPipeError, ConnectionResetError):
+        with contextlib.suppress(OSError):
+            response = sock.recv(4096)
+    finally:
+        sock.close()
+    return response, sent
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_1gb_roster_upload_is_refused_early_with_bounded_memory(issuer: LiveIssuer, chunked: bool) -> None:
+    process = psutil.Process()
+    before = process.memory_info().rss
+    slug = "sim"
+    response, sent = _upload_huge(
+        issuer.url, f"/api/v1/institutions/{slug}/rosters", issuer.auth(), 1024**3, chunked
+    )
+    grown = process.memory_info().rss - before
+    assert response.startswith(b"HTTP/1.1 413"), response[:200]
+    assert b"exceeds max_body" in response or b"Too Large" in response
+    assert sent < 64 * 1024**2, f"the server read {sent:,} bytes before refusing"
+    assert grown < 100 * 1024**2, f"server memory grew by {grown:,} bytes"
+    # and the server still serves
+    assert requests.get(f"{issuer.url}/healthz", timeout=10).status_code == 200
