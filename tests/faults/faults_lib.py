@@ -255,7 +255,8 @@ class IssuingClient:
                     headers={"Authorization": f"Bearer {self.token}"},
                     timeout=self.timeout,
                 )
-            except requests.RequestException as exc:
+                credential_id = response.json()["id"] if response.status_code == 201 else None
+            except (requests.RequestException, ValueError, KeyError) as exc:  # never end the thread
                 self.outcomes.append(
                     Outcome(started, time.monotonic() - started, None, error=type(exc).__name__)
                 )
@@ -272,8 +273,8 @@ class IssuingClient:
                 response.text[:500] if response.status_code != 201 else "",
             )
             self.outcomes.append(outcome)
-            if response.status_code == 201:
-                self.issued.append(response.json()["id"])
+            if credential_id is not None:
+                self.issued.append(credential_id)
             self._stop.wait(self.interval)
 
     def statuses(self) -> Counter[int | None]:
