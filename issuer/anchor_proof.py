@@ -19,6 +19,7 @@ from eth_utils import is_address, to_checksum_address
 
 from issuer.merkle_tree import MerkleTree
 from issuer.signing import xsd_datetime
+from verifier.chain.registry_reader import as_bytes32
 from verifier.data_integrity import DATA_INTEGRITY_PROOF, proofs_of
 from verifier.errors import InputError
 from verifier.merkle import ANCHOR_PROOF_TYPE, AnchorProof, credential_digest, parse_anchor_proof
@@ -34,18 +35,6 @@ class AnchorInfo:
     transaction_hash: bytes | str
     block_number: int
     block_time: datetime
-
-
-def _tx_bytes(value: bytes | str) -> bytes:
-    if isinstance(value, str):
-        text = value[2:] if value.startswith("0x") else value
-        try:
-            value = bytes.fromhex(text)
-        except ValueError as exc:
-            raise InputError("The transaction hash is not hex.") from exc
-    if len(value) != 32:
-        raise InputError("A transaction hash is 32 bytes.")
-    return bytes(value)
 
 
 def attach_anchor_proof(
@@ -73,7 +62,7 @@ def attach_anchor_proof(
         merkle_root=bytes(anchor.merkle_root),
         leaf_index=leaf_index,
         merkle_path=tuple(bytes(n) for n in merkle_path),
-        transaction_hash=_tx_bytes(anchor.transaction_hash),
+        transaction_hash=bytes(as_bytes32(anchor.transaction_hash)),
         block_number=anchor.block_number,
         created=xsd_datetime(anchor.block_time),
     ).to_json()
