@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import launch_chromium
 from pipeline.world import Institution, World
 from werkzeug.serving import make_server
 
@@ -40,16 +39,6 @@ from verifier.web.app import create_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PHONE = {"width": 390, "height": 844}
 
 SCRIPT = "<script>window.__pwned='script'</script>"
@@ -148,9 +137,8 @@ def _header_problems(url: str, headers: dict[str, str]) -> list[str]:
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium"
     with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        launched = launch_chromium(pw)
         yield launched
         launched.close()
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import copy
 import io
 import json
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import FAKE_CAMERA, launch_chromium
 from werkzeug.serving import make_server
 
 from verifier.web.app import create_app
@@ -21,19 +21,6 @@ from .servers import CredentialHost, credential_host
 from .world import Institution, World
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-]
 
 
 @pytest.fixture(scope="module")
@@ -81,13 +68,12 @@ def qr_video(text: str, path: Path, frames: int = 20) -> Path:
 def playwright_instance() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium"
     with sync_playwright() as pw:
         yield pw
 
 
 def _browser(pw: Any, tmp: Path, extra: list[str] | None = None) -> Any:
-    return pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS + (extra or []))
+    return launch_chromium(pw, [*FAKE_CAMERA, *(extra or [])])
 
 
 def test_upload_flow_ends_valid(

@@ -4,25 +4,16 @@ admin flow in headless Chromium."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from browser_support import launch_chromium
 from web_fixtures import WebWorld, free_port, make_world
 
 from issuer.web.server import WebServer, start_web
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -95,10 +86,9 @@ def test_admin_flow_in_chromium(live: tuple[WebWorld, WebServer], tmp_path: Path
     from playwright.sync_api import sync_playwright
 
     world, server = live
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium"
     console_errors: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        browser = launch_chromium(pw)
         try:
             page: Any = browser.new_page()
             page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
