@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from pg_support import MISSING as PG_MISSING
+from pg_support import pg_bin
 from sqlalchemy import Engine, create_engine, text
 from web3 import Web3
 
@@ -39,7 +41,7 @@ from verifier.pipeline import Verifier
 from verifier.settings import Settings
 
 SLUG = "fh"
-PG_BIN = Path(os.environ.get("MEDCRED_PG_BIN", "/usr/lib/postgresql/15/bin"))
+PG_BIN = pg_bin()
 PG_USER = "nobody"
 
 
@@ -402,7 +404,7 @@ def _as_user(args: list[str]) -> list[str]:
 
 
 class PgCluster:
-    """A throw-away PostgreSQL 15 cluster (as in tests/issuer/conftest.py) that can be restarted.
+    """A throw-away PostgreSQL cluster (as in tests/issuer/conftest.py) that can be restarted.
 
     Unix socket only, run as `nobody` when the suite runs as root; `stop()` is an immediate
     shutdown (what a crash or a failover looks like to clients), `start()` brings it back on the
@@ -411,10 +413,7 @@ class PgCluster:
 
     def __init__(self) -> None:
         if not (PG_BIN / "initdb").exists():
-            raise AssertionError(
-                f"PostgreSQL server binaries are missing at {PG_BIN}: apt-get install postgresql-15, "
-                "or set MEDCRED_PG_BIN."
-            )
+            raise AssertionError(f"PostgreSQL server binaries are missing at {PG_BIN}: {PG_MISSING}.")
         self.base = Path(tempfile.mkdtemp(prefix="medcred-faults-pg-"))
         self.data = self.base / "data"
         self.port = free_port()

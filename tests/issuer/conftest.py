@@ -1,7 +1,7 @@
 """Issuer fixtures: a fresh registry on the in-process chain, SQLite and a throw-away PostgreSQL.
 
-The PostgreSQL cluster is real: initdb + pg_ctl from the PostgreSQL 15 server binaries (Debian
-package `postgresql-15`), run as an unprivileged user when the suite runs as root, listening on a
+The PostgreSQL cluster is real: initdb + pg_ctl from the PostgreSQL server binaries (Debian
+package `postgresql`), run as an unprivileged user when the suite runs as root, listening on a
 Unix socket only, removed at the end of the session. Each test gets its own database.
 """
 
@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 from issuer_testlib import make_config, new_pg_database
+from pg_support import MISSING as PG_MISSING
+from pg_support import pg_bin
 
 from issuer.chain.backends import memory_chain
 from issuer.chain.context import deployment_store
@@ -27,7 +29,7 @@ from issuer.secrets import generate_master_key
 from issuer.service import IssuerService
 from verifier.settings import Settings
 
-PG_BIN = Path(os.environ.get("MEDCRED_PG_BIN", "/usr/lib/postgresql/15/bin"))
+PG_BIN = pg_bin()
 PG_USER = "nobody"
 
 
@@ -45,10 +47,7 @@ def _as_user(args: list[str]) -> list[str]:
 def pg_server() -> Iterator[str]:
     """A throw-away PostgreSQL server; yields a URL template with `{db}` for the database name."""
     if not (PG_BIN / "initdb").exists():
-        pytest.fail(
-            f"PostgreSQL server binaries are missing at {PG_BIN}: install the Debian package "
-            "postgresql-15 (apt-get install postgresql-15), or set MEDCRED_PG_BIN."
-        )
+        pytest.fail(f"PostgreSQL server binaries are missing at {PG_BIN}: {PG_MISSING}.")
     base = Path(tempfile.mkdtemp(prefix="medcred-pg-"))
     data = base / "data"
     if os.geteuid() == 0:
