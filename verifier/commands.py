@@ -21,6 +21,7 @@ from verifier.pipeline import Verifier
 from verifier.report import VALID, CheckStatus, Report
 from verifier.settings import Settings
 from verifier.sources import credential_url_from_link, decode_qr, read_source
+from verifier.urls import MalformedURLError
 
 EXIT_VALID, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -103,9 +104,10 @@ def verify(
     config = _config(settings, config_path)
     if qr_image is not None:
         link = decode_qr(qr_image)
-        source = credential_url_from_link(link)
-        if not source.startswith(("http://", "https://")):
-            raise InputError(f"The QR code does not hold a credential link: {link[:100]!r}.")
+        try:
+            source = credential_url_from_link(link)
+        except MalformedURLError:
+            raise InputError(f"The QR code does not hold a credential link: {link[:100]!r}.") from None
     assert source is not None
     data = read_source(source, timeout=config.timeout, allow_network=config.fetch_credentials)
     report = Verifier(config).verify_bytes(data, recipient=recipient, source=source)

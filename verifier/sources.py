@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlparse
 import requests
 
 from verifier.errors import InputError
+from verifier.urls import MalformedURLError, check_http_url
 
 MAX_FETCH_BYTES = 2 * 1024 * 1024
 USER_AGENT = "MedCred-Verifier/0.1"
@@ -24,19 +25,25 @@ class SourceError(InputError):
 
 
 def credential_url_from_link(url: str) -> str:
-    """The credential URL inside a verifier deep link, or `url` itself."""
+    """The credential URL inside a verifier deep link, or `url` itself, checked by `check_http_url`.
+
+    Raises verifier.urls.MalformedURLError (an InputError) for a URL that cannot be fetched.
+    """
+    url = check_http_url(url)
     parsed = urlparse(url)
     if parsed.path.rstrip("/").endswith("/verify"):
         inner = parse_qs(parsed.query).get("credential")
         if inner and inner[0].startswith(("http://", "https://")):
-            return inner[0]
+            return check_http_url(inner[0])
     return url
 
 
 def fetch_url(url: str, *, timeout: float = 5.0, max_bytes: int = MAX_FETCH_BYTES) -> bytes:
     """GET `url` asking for JSON; SourceError with a plain sentence on any failure."""
-    if not url.startswith(("http://", "https://")):
-        raise SourceError(f"{url!r} is not an http(s) URL.")
+    try:
+        url = check_http_url(url)
+    except MalformedURLError as exc:
+        raise SourceError(str(exc)) from None
     try:
         with requests.get(
             url,

@@ -24,6 +24,7 @@ from verifier.pipeline import MAX_CREDENTIAL_BYTES, Verifier
 from verifier.report import VALID, Report
 from verifier.schema import parse_datetime
 from verifier.sources import SourceError, credential_url_from_link, fetch_url
+from verifier.urls import MalformedURLError
 
 MAX_REQUEST_BYTES = MAX_CREDENTIAL_BYTES + 64 * 1024
 
@@ -59,7 +60,10 @@ def create_blueprint(config: VerifierConfig | Callable[[], VerifierConfig]) -> B
         link = request.args.get("credential", "").strip()
         if not link:
             return render(None)
-        url = credential_url_from_link(link)
+        try:
+            url = credential_url_from_link(link)
+        except MalformedURLError as exc:
+            return render(None, error=str(exc), status=400)
         try:
             data = fetch_url(url, timeout=verifier().config.timeout)
         except SourceError as exc:
@@ -78,7 +82,11 @@ def create_blueprint(config: VerifierConfig | Callable[[], VerifierConfig]) -> B
             data, source = pasted, "pasted text"
         elif url:
             try:
-                data = fetch_url(credential_url_from_link(url), timeout=verifier().config.timeout)
+                link = credential_url_from_link(url)
+            except MalformedURLError as exc:
+                return render(None, error=str(exc), status=400)
+            try:
+                data = fetch_url(link, timeout=verifier().config.timeout)
             except SourceError as exc:
                 return render(None, error=f"The credential could not be fetched: {exc}", status=502)
             source = url
