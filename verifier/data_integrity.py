@@ -1,19 +1,23 @@
-"""Data Integrity proofs with the EdDSA cryptosuites `eddsa-rdfc-2022` and `eddsa-jcs-2022`.
+"""Data Integrity proofs: the EdDSA cryptosuites `eddsa-rdfc-2022` and `eddsa-jcs-2022`, and the
+older `Ed25519Signature2020` suite (W3C CCG; the Digital Credentials Consortium's tools issued it
+for years).
 
 Implements the verification side of W3C vc-di-eddsa (and the hashing shared with signing):
 
     hashData = SHA-256(canonical proof configuration) || SHA-256(canonical unsecured document)
 
 where the canonical forms are RDFC-1.0 N-Quads or RFC 8785 JSON, and the proof configuration is the
-proof without `proofValue`, carrying the document's `@context`. Proof sets and chains follow VC
-Data Integrity: a proof with `previousProof` signs the document together with the proofs it names.
+proof without `proofValue`, carrying the document's `@context`. `Ed25519Signature2020` hashes exactly
+as `eddsa-rdfc-2022` does (its proof has a `type` of its own and no `cryptosuite`). Proof sets and
+chains follow VC Data Integrity: a proof with `previousProof` signs the document together with the
+proofs it names.
 
 Verification never raises for bad input: `verify_proof` and `verify_proofs` return results with a
 machine `code` and a plain sentence, because a verifier reports on hostile files, it does not crash
 on them. Besides the signature, a proof counts only if its purpose is `assertionMethod`, its key is
-an Ed25519 Multikey listed under the DID document's `assertionMethod`, and (unless
-`check_issuer=False`, for test vectors whose issuer is not a DID) the key's DID is the credential's
-issuer.
+an Ed25519 key (Multikey, Ed25519VerificationKey2020 or an OKP JWK) listed under the DID document's
+`assertionMethod`, and (unless `check_issuer=False`, for test vectors whose issuer is not a DID) the
+key's DID is the credential's issuer.
 """
 
 from __future__ import annotations
@@ -37,6 +41,9 @@ DATA_INTEGRITY_PROOF = "DataIntegrityProof"
 EDDSA_RDFC_2022 = "eddsa-rdfc-2022"
 EDDSA_JCS_2022 = "eddsa-jcs-2022"
 CRYPTOSUITES = (EDDSA_RDFC_2022, EDDSA_JCS_2022)
+ED25519_SIGNATURE_2020 = "Ed25519Signature2020"
+SIGNATURE_PROOF_TYPES = (DATA_INTEGRITY_PROOF, ED25519_SIGNATURE_2020)
+"""Proof types that carry an issuer's signature (as opposed to MedCred's anchor proof)."""
 ASSERTION_METHOD = "assertionMethod"
 ANCHOR_PROOF_TYPE = "MedCredAnchorProof2026"
 """MedCred's own anchor proof type: not a Data Integrity proof, checked by `verifier.merkle`."""
@@ -98,14 +105,19 @@ def proofs_of(document: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _check_proof_options(proof: Mapping[str, Any]) -> str:
-    """Validate the proof's own fields; return its cryptosuite."""
-    if proof.get("type") != DATA_INTEGRITY_PROOF:
+    """Validate the proof's own fields; return its cryptosuite (`Ed25519Signature2020` for that type)."""
+    proof_type = proof.get("type")
+    if proof_type == ED25519_SIGNATURE_2020:
+        suite = ED25519_SIGNATURE_2020
+    elif proof_type != DATA_INTEGRITY_PROOF:
         raise ProofError(
-            f"The proof type {proof.get('type')!r} is not supported (only DataIntegrityProof).",
+            f"The proof type {proof_type!r} is not supported "
+            f"(only {DATA_INTEGRITY_PROOF} and {ED25519_SIGNATURE_2020}).",
             "unsupported_proof_type",
         )
-    suite = proof.get("cryptosuite")
-    if suite not in CRYPTOSUITES:
+    else:
+        suite = proof.get("cryptosuite")
+    if suite not in (*CRYPTOSUITES, ED25519_SIGNATURE_2020):
         raise ProofError(
             f"The cryptosuite {suite!r} is not supported (only {' and '.join(CRYPTOSUITES)}).",
             "unsupported_cryptosuite",
@@ -150,7 +162,7 @@ def create_verify_data(
         if "@context" in document:
             config["@context"] = document["@context"]
         canonical_config, canonical_document = jcs(config), jcs(document)
-    else:
+    else:  # eddsa-rdfc-2022 and Ed25519Signature2020
         config["@context"] = document.get("@context")
         canonical_config = rdfc(config, loader=loader).encode("utf-8")
         canonical_document = rdfc(document, loader=loader).encode("utf-8")

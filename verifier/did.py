@@ -22,11 +22,12 @@ from typing import Any
 
 from verifier import jsonsafe
 from verifier.errors import InputError
-from verifier.multikey import MultikeyError, multibase_to_ed25519_public_key
+from verifier.multikey import MultikeyError
+from verifier.public_keys import PublicKey, key_from_multibase, key_of_method
 
 DID_CONTEXT = "https://www.w3.org/ns/did/v1"
 MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
-SUPPORTED_KEY_TYPES = ("Multikey", "Ed25519VerificationKey2020")
+SUPPORTED_KEY_TYPES = ("Multikey", "Ed25519VerificationKey2020", "JsonWebKey2020", "JsonWebKey")
 _DID = re.compile(r"^did:[a-z0-9]+:[A-Za-z0-9._:%\-]+$")
 _HOST = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$")
 
@@ -41,17 +42,27 @@ class DidResolutionError(InputError):
 
 @dataclass(frozen=True)
 class VerificationMethod:
-    """One key of a DID document."""
+    """One key of a DID document: `publicKeyMultibase` as published, or, for a key published as
+    `publicKeyJwk`, the JWK (and, for an Ed25519 JWK, its Multikey form, which the registry
+    fingerprints; "" for P-256)."""
 
     id: str
     type: str
     controller: str
     public_key_multibase: str
+    public_key_jwk: Mapping[str, Any] | None = field(default=None, hash=False, compare=False)
+
+    @cached_property
+    def key(self) -> PublicKey:
+        """The public key (MultikeyError when malformed or of an unsupported kind)."""
+        if self.public_key_jwk is not None:
+            return key_of_method({"publicKeyJwk": self.public_key_jwk})
+        return key_from_multibase(self.public_key_multibase)
 
     @cached_property
     def public_key(self) -> bytes:
         """The raw Ed25519 key (MultikeyError `wrong_key_type` for any other kind)."""
-        return multibase_to_ed25519_public_key(self.public_key_multibase)
+        return self.key.ed25519
 
 
 @dataclass(frozen=True)
@@ -94,6 +105,14 @@ class DidDocument:
                 return None
             method_id = absolute(entry["id"])
             key = entry.get("publicKeyMultibase")
+            jwk = entry.get("publicKeyJwk")
+            if isinstance(jwk, dict) and key is None:
+                try:  # an Ed25519 JWK is also known by its Multikey form (the registry's fingerprint)
+                    key = key_of_method(entry).multibase or ""
+                except MultikeyError:
+                    key = ""  # `key` raises the precise error when the method is used
+            else:
+                jwk = None
             if isinstance(key, str) and isinstance(entry.get("type"), str):
                 controller = entry.get("controller")
                 methods[method_id] = VerificationMethod(
@@ -101,6 +120,7 @@ class DidDocument:
                     type=entry["type"],
                     controller=controller if isinstance(controller, str) else "",
                     public_key_multibase=key,
+                    public_key_jwk=jwk,
                 )
             return method_id
 
@@ -121,15 +141,15 @@ class DidDocument:
 
 
 def did_key_document(did: str) -> dict[str, Any]:
-    """The DID document of an Ed25519 `did:key` (Multikey form), computed from the DID alone."""
+    """The DID document of an Ed25519 or P-256 `did:key` (Multikey form), computed from the DID alone."""
     if not isinstance(did, str) or not did.startswith("did:key:"):
         raise DidResolutionError(f"{did!r} is not a did:key identifier.", "did_invalid")
     fingerprint = did[len("did:key:") :]
     try:
-        multibase_to_ed25519_public_key(fingerprint)
+        key_from_multibase(fingerprint)
     except MultikeyError as exc:
         raise DidResolutionError(
-            f"The did:key {did} is not an Ed25519 key: {exc}", getattr(exc, "code", "did_invalid")
+            f"The did:key {did} is not an Ed25519 or P-256 key: {exc}", getattr(exc, "code", "did_invalid")
         ) from exc
     method_id = f"{did}#{fingerprint}"
     return {
@@ -269,7 +289,8 @@ class DidResolver:
             )
         if method.type not in SUPPORTED_KEY_TYPES:
             raise DidResolutionError(
-                f"The verification method {method_url} is of type {method.type}, not an Ed25519 Multikey.",
+                f"The verification method {method_url} is of type {method.type}, which MedCred does not "
+                f"support ({', '.join(SUPPORTED_KEY_TYPES)}).",
                 "wrong_key_type",
             )
         return document, method
