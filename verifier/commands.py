@@ -200,17 +200,18 @@ def _print_summary(tally: Tally, elapsed: float, report_path: str | None) -> Non
 
 @click.command("verify-server")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="0: any free.")
 @config_option
 @click.pass_obj
 def verify_server(settings: Settings, host: str, port: int, config_path: str | None) -> None:
-    """Serve the verifier page and the VC-API verify endpoint on their own."""
+    """Serve the verifier page and the VC-API verify endpoint on their own (waitress, until Ctrl-C)."""
     from verifier.web.app import create_app  # noqa: PLC0415 - Flask is the 'web' extra
+    from verifier.web.server import serve_verifier  # noqa: PLC0415
 
     config = _config(settings, config_path)
     app = create_app(config)
-    click.echo(f"MedCred verifier on http://{host}:{port}/verify")
-    app.run(host=host, port=port, threaded=True)
+    serve_verifier(app, host, port, on_ready=lambda url: click.echo(f"MedCred verifier on {url}/verify"))
+    click.echo("Stopped.")
 
 
 def register(root: click.Group) -> None:

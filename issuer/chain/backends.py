@@ -16,13 +16,26 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from issuer.chain.anvil import LocalChain
+from issuer.chain.anvil import LOCAL_CHAIN_ID, LocalChain
+from issuer.loopback import url_is_loopback
 from verifier.chain.provider import chain_id_of, connect_rpc
 from verifier.errors import ChainError
 
 # anvil's documented default mnemonic: the node funds these accounts with 10,000 ETH each.
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 GOVERNOR_KEY_ENV = "MEDCRED_GOVERNOR_KEY"
+ANVIL_CHAIN_ID = LOCAL_CHAIN_ID
+
+
+def public_mnemonic_refused(rpc_url: str) -> str:
+    """Why a chain with anvil's chain id, reached beyond loopback, gets no development accounts."""
+    return (
+        f"The node at {rpc_url} has chain id {ANVIL_CHAIN_ID} (anvil/hardhat) but is not on this machine, "
+        "so MedCred will not use the public development mnemonic ('test test ... junk') there: anyone "
+        "who knows it could govern the registry. Set MEDCRED_GOVERNOR_KEY to the governor's own private "
+        "key (and fund institution accounts yourself), or reach a development node at 127.0.0.1 / "
+        "localhost (`--chain local`, or `--chain http://127.0.0.1:PORT`)."
+    )
 
 
 @dataclass
@@ -56,6 +69,8 @@ class Chain:
                 raise ChainError(f"{GOVERNOR_KEY_ENV} is not a valid private key.") from None
         if self.dev_accounts:
             return self.dev_accounts[0]
+        if self.kind == "rpc" and self.chain_id == ANVIL_CHAIN_ID:
+            raise ChainError(public_mnemonic_refused(self.rpc_url or ""))
         raise ChainError(
             f"This chain has no development accounts: set {GOVERNOR_KEY_ENV} to the governor's private key."
         )
@@ -99,7 +114,8 @@ def open_chain(spec: str, data_dir: Path) -> Chain:
         )
     if spec.startswith(("http://", "https://")):
         w3 = connect_rpc(spec)
-        # An anvil or hardhat node on loopback still has its well-known funded accounts.
-        dev = anvil_accounts() if chain_id_of(w3) == 31337 else []
+        # An anvil or hardhat node on loopback still has its well-known funded accounts. Anywhere
+        # else their keys, public to everyone, would govern a registry others can reach: never.
+        dev = anvil_accounts() if chain_id_of(w3) == ANVIL_CHAIN_ID and url_is_loopback(spec) else []
         return Chain(kind="rpc", w3=w3, rpc_url=spec, dev_accounts=dev)
     raise ChainError(f"Unknown chain {spec!r}: use 'memory', 'local' or an http(s) RPC URL.")
