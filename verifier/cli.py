@@ -3,10 +3,26 @@
 The root group and the verify commands live here so that a licensing body can install the verifier
 alone. The issuer adds its commands through the `medcred.commands` entry point group; the verifier
 never imports the issuer.
+
+Start-up time is part of the contract (`medcred --help` and `--version` in 0.25 s): the root group is
+a `LazyGroup` that knows each command by name, import path and one-line help, and imports a command's
+module only when that command runs (or its own `--help` is asked for). HOW TO ADD A COMMAND and keep
+the command line quick:
+
+- write it in its own module (e.g. `issuer/cli/achievement_commands.py`) and register it by import
+  path, never by importing it: `root.add_lazy_command("achievement",
+  "issuer.cli.achievement_commands:achievement", "Create and list the institution's achievements.")`
+  (the issuer's table is `COMMANDS` in `issuer/cli/__init__.py`); the help text is the first line of
+  the command's docstring (a test compares them);
+- the module itself may import what its commands need at the top, but nothing may sign, connect or
+  open a database at import time;
+- modules imported by `verifier.cli` and `issuer.cli` themselves stay light: no web3, eth_account,
+  SQLAlchemy, Alembic or Flask (`tests/test_cli_startup.py` checks it in a fresh interpreter).
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from importlib.metadata import entry_points
 from typing import Any
@@ -14,7 +30,6 @@ from typing import Any
 import click
 
 from verifier import __version__
-from verifier.commands import register as register_verify_commands
 from verifier.errors import InputError, MedCredError
 from verifier.settings import DEFAULT_CHAIN, DEFAULT_DATA_DIR, Settings
 
@@ -22,8 +37,61 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 
-class MedCredGroup(click.Group):
-    """A group that turns every `MedCredError` into one line on stderr instead of a traceback."""
+class LazyGroup(click.Group):
+    """A Click group whose subcommands are imported only when used (Click's documented LazyGroup).
+
+    `add_lazy_command(name, "package.module:attribute", short_help)` registers a command without
+    importing it; `--help` lists it with `short_help`. Commands added with `add_command` work as usual.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands: dict[str, tuple[str, str]] = {}
+
+    def add_lazy_command(self, name: str, import_path: str, short_help: str) -> None:
+        """Register `name` as the Click command at `import_path` ("module:attribute")."""
+        if ":" not in import_path:
+            raise ValueError(f"import path {import_path!r} must be 'module:attribute'")
+        self.lazy_commands[name] = (import_path, short_help)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy_commands:
+            self.add_command(self.load_lazy(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def load_lazy(self, name: str) -> click.Command:
+        """Import the command registered as `name` (without adding it to the group)."""
+        import_path = self.lazy_commands[name][0]
+        module_name, attribute = import_path.split(":", 1)
+        command = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{import_path} is not a Click command")
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list, from the registered help lines: listing imports no command module."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            if name in self.commands:
+                command = self.commands[name]
+                if command.hidden:
+                    continue
+                rows.append((name, command.get_short_help_str(limit)))
+            else:
+                rows.append((name, click.utils.make_default_short_help(self.lazy_commands[name][1], limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+class MedCredGroup(LazyGroup):
+    """The root group: lazy commands, and every `MedCredError` as one line on stderr, not a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -58,9 +126,34 @@ def cli(ctx: click.Context, data_dir: str | None, chain: str | None) -> None:
     ctx.obj = Settings.from_env(data_dir, chain)
 
 
+# The verifier's own commands (verifier/commands.py), by import path.
+VERIFY_COMMANDS = {
+    "verify": (
+        "verifier.commands:verify",
+        "Verify one credential: SOURCE is a file, a URL, or '-' for standard input.",
+    ),
+    "verify-batch": (
+        "verifier.commands:verify_batch",
+        "Verify many credentials: folders, .json (one or an array), .jsonl, .zip, and .csv files of URLs.",
+    ),
+    "verify-server": (
+        "verifier.commands:verify_server",
+        "Serve the verifier page and the VC-API verify endpoint on their own.",
+    ),
+}
+
+_plugins_loaded = False
+
+
 def _load_plugins() -> None:
-    """Attach commands contributed by installed packages (the issuer) to the root group."""
-    register_verify_commands(cli)
+    """Attach the verify commands and those contributed by installed packages (the issuer) to the root
+    group, by name only. Idempotent."""
+    global _plugins_loaded  # noqa: PLW0603 - one registration per process, however many callers
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True
+    for name, (import_path, short_help) in VERIFY_COMMANDS.items():
+        cli.add_lazy_command(name, import_path, short_help)
     for ep in entry_points(group="medcred.commands"):
         try:
             register = ep.load()

@@ -1,0 +1,84 @@
+"""`medcred --help` and `--version` import no heavy library, and list every command from its help line.
+
+Start-up figures are printed by benchmarks/bench_cli.py; the tests check the cause (what gets
+imported), never the time.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from verifier import __version__
+from verifier.cli import _load_plugins, cli
+
+HEAVY = ("web3", "eth_account", "eth_keyfile", "py_ecc", "sqlalchemy", "alembic", "flask", "issuer.service")
+
+PROBE = """
+import json, sys
+from verifier.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+sys.stdout.flush()
+print("\\n" + json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+def _modules_after(*argv: str) -> tuple[str, set[str]]:
+    """Run `medcred ARGV` in a fresh interpreter; its output and the modules it had imported."""
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, timeout=60, check=True
+    )
+    modules = set(json.loads(result.stderr.strip().splitlines()[-1]))
+    return result.stdout, modules
+
+
+def _heavy(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
+
+
+@pytest.mark.parametrize("argv", [("--help",), ("--version",), ()])
+def test_help_and_version_import_nothing_heavy(argv: tuple[str, ...]) -> None:
+    out, modules = _modules_after(*argv)
+    assert _heavy(modules) == []
+    if argv == ("--version",):
+        assert out.strip() == f"medcred, version {__version__}"
+    elif argv:
+        for name in ("verify", "verify-batch", "issue-batch", "run", "registry", "token", "worker"):
+            assert f"\n  {name} " in out
+
+
+def test_importing_the_cli_modules_imports_nothing_heavy() -> None:
+    code = "import json, sys, verifier.cli, issuer.cli; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert _heavy(set(json.loads(out))) == []
+
+
+def test_a_command_is_imported_when_it_runs() -> None:
+    _out, modules = _modules_after("token", "--help")
+    assert "issuer.cli.token_commands" in modules
+    assert "issuer.cli.chain_commands" not in modules
+
+
+def test_every_listed_help_line_is_the_commands_own() -> None:
+    """The registered one-line help of every lazy command equals its docstring's first line."""
+    _load_plugins()
+    assert len(cli.lazy_commands) >= 15
+    for name, (_path, short_help) in cli.lazy_commands.items():
+        command = cli.load_lazy(name)
+        assert command.get_short_help_str(limit=1000) == short_help, name
+
+
+def test_every_command_answers_help() -> None:
+    _load_plugins()
+    runner = CliRunner()
+    for name in cli.lazy_commands:
+        result = runner.invoke(cli, [name, "--help"])
+        assert result.exit_code == 0, (name, result.output)
+        assert result.output.startswith("Usage: ") and f" {name} " in result.output.splitlines()[0]
