@@ -80,11 +80,12 @@ def sign(
 ) -> dict[str, Any]:
     """A copy of `document` with a new proof (options as for `create_proof`).
 
-    An unsigned document gets `proof` as a single object; one that already has proofs gets the
-    proof set as a list with the new proof last.
+    `proof` is always a proof set, a JSON array with the new proof last, also for the first proof:
+    VC 2.0 allows a single object, but 1EdTech's Open Badges 3.0 JSON Schema requires an array,
+    and a credential must validate against it before it is anchored too. (A document whose proof
+    is one object, as MedCred wrote them before, is read as a set of one everywhere.)
     """
     proof = create_proof(document, key, verification_method, **options)
     signed = dict(document)
-    existing = proofs_of(document)
-    signed["proof"] = [*existing, proof] if existing else proof
+    signed["proof"] = [*proofs_of(document), proof]
     return signed

@@ -30,7 +30,13 @@ def other_issuer() -> Issuer:
 
 @pytest.fixture(scope="session")
 def signed_rdfc(issuer: Issuer) -> dict[str, Any]:
-    return issuer.sign(issuer.build("acls"))
+    """A credential as MedCred signed them before proofs became arrays: `proof` is one object.
+
+    VC 2.0 allows it (a proof set of one); such credentials are in learners' hands and must keep
+    verifying, so the bad-input tests mutate this form.
+    """
+    signed = issuer.sign(issuer.build("acls"))
+    return {**signed, "proof": signed["proof"][0]}
 
 
 @pytest.fixture(scope="session")

@@ -38,11 +38,3 @@ class Issuer:
     def sign(self, document: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         kwargs.setdefault("created", FIXED_TIME)
         return sign(document, self.key, self.method, **kwargs)
-
-
-def as_json_ld_tolerant(credential: dict[str, Any]) -> dict[str, Any]:
-    """The 1EdTech schema wants `proof` as an array; JSON-LD allows one object. Wrap it first."""
-    copy = dict(credential)
-    if isinstance(copy.get("proof"), dict):
-        copy["proof"] = [copy["proof"]]
-    return copy

@@ -207,7 +207,9 @@ def test_not_a_credential(document) -> None:
 
 def test_jcs_context_must_be_a_prefix(issuer) -> None:
     signed = issuer.sign(issuer.build("bls"), cryptosuite="eddsa-jcs-2022")
-    document = _mutated(signed, lambda d: d["proof"].__setitem__("@context", ["https://example.org/other"]))
+    document = _mutated(
+        signed, lambda d: d["proof"][0].__setitem__("@context", ["https://example.org/other"])
+    )
     assert _code(document) == "context_mismatch"
 
 

@@ -36,10 +36,10 @@ def _documents() -> list[dict[str, Any]]:
         docs.append(credential)
         for suite in ("eddsa-rdfc-2022", "eddsa-jcs-2022"):
             signed = ISSUER.sign(credential, cryptosuite=suite)
-            config = {k: v for k, v in signed["proof"].items() if k != "proofValue"}
+            config = {k: v for k, v in signed["proof"][0].items() if k != "proofValue"}
             config["@context"] = credential["@context"]
             docs.append(config)
-            chained = ISSUER.sign(signed, previous_proof=signed["proof"]["id"], created=FIXED_TIME)
+            chained = ISSUER.sign(signed, previous_proof=signed["proof"][0]["id"], created=FIXED_TIME)
             docs.append(dict(credential, proof=[chained["proof"][0]]))
     kat = load_json(VECTORS / "obv3-eddsa-rdfc-2022.json")
     docs.append(kat["unsignedCredential"])

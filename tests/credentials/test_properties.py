@@ -101,7 +101,7 @@ def test_sign_over_existing_proof_makes_a_set() -> None:
     cosigned = ISSUER.sign(signed, cryptosuite="eddsa-jcs-2022", created=FIXED_TIME)
     assert isinstance(cosigned["proof"], list) and len(cosigned["proof"]) == 2
     assert verify_proofs(cosigned).verified
-    chained = ISSUER.sign(signed, previous_proof=signed["proof"]["id"])
+    chained = ISSUER.sign(signed, previous_proof=signed["proof"][0]["id"])
     assert verify_proofs(chained).verified
     chained["proof"][0]["created"] = "2020-01-01T00:00:00Z"
     result = verify_proofs(chained)

@@ -21,7 +21,7 @@ def test_issue_one_signs_stores_pending_with_a_status_entry(service: IssuerServi
     issued = service.issue("sim", "acls", "Jane.Doe@Example.org", name="Jane Doe", valid_from="2025-03-01")
     document = issued.document
     assert verify_proofs(document).verified
-    assert document["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert [p["cryptosuite"] for p in document["proof"]] == ["eddsa-rdfc-2022"]
     assert document["id"] == f"http://127.0.0.1:8000/credentials/{issued.id}"
     assert (
         document["validFrom"] == "2025-03-01T00:00:00Z" and document["validUntil"] == "2027-03-01T00:00:00Z"

@@ -99,10 +99,7 @@ class World:
                 valid_from=valid_from,
                 credential_status=credential_status,
             )
-            signed = sign(unsigned, inst.key, inst.method)
-            if isinstance(signed["proof"], dict):  # the 1EdTech schema wants a proof array
-                signed["proof"] = [signed["proof"]]
-            out.append(signed)
+            out.append(sign(unsigned, inst.key, inst.method))
         return out
 
     def anchor(self, inst: Institution, credentials: list[dict[str, Any]]) -> list[dict[str, Any]]:
