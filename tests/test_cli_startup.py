@@ -72,7 +72,10 @@ def test_every_listed_help_line_is_the_commands_own() -> None:
     assert len(cli.lazy_commands) >= 15
     for name, (_path, short_help) in cli.lazy_commands.items():
         command = cli.load_lazy(name)
-        assert command.get_short_help_str(limit=1000) == short_help, name
+        assert command.get_short_help_str(limit=1000) == short_help, (
+            f"`medcred {name}`: its docstring's first line changed; copy it into the help line where it "
+            "is registered (VERIFY_COMMANDS in verifier/cli.py or COMMANDS in issuer/cli/__init__.py)"
+        )
 
 
 def test_every_command_answers_help() -> None:

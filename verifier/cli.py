@@ -138,7 +138,7 @@ VERIFY_COMMANDS = {
     ),
     "verify-server": (
         "verifier.commands:verify_server",
-        "Serve the verifier page and the VC-API verify endpoint on their own.",
+        "Serve the verifier page and the VC-API verify endpoint on their own (waitress, until Ctrl-C).",
     ),
 }
 
