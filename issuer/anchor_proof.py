@@ -1,11 +1,12 @@
 """Appending MedCred's anchor proof to signed credentials once their batch root is on chain.
 
-After the batch transaction confirms, each credential of the batch gets a `MedCredAnchorProof2026`
-(see `verifier.merkle`) appended to its proof set, pointing at the signature proof with
-`previousProof`, and carrying everything a verifier needs to find and check the anchor: the chain,
-the registry address, the root, the credential's leaf index and Merkle path, the transaction and
-its block. No `@context` is added: standard verifiers ignore the unknown proof type and still
-verify the signature.
+After the batch transaction confirms, each credential of the batch gets an anchor proof (a
+`DataIntegrityProof` with cryptosuite `medcred-anchor-2026`, see `verifier.merkle`) appended to its
+proof set, pointing at the signature proof with `previousProof`, and carrying in its `proofValue`
+everything a verifier needs to find and check the anchor: the chain, the registry address, the
+root, the credential's leaf index and Merkle path, the transaction and its block. Every term is
+defined by the VC 2.0 context, so JSON-LD processors in safe mode read the anchored credential
+(holders can sign presentations around it) and standard verifiers skip the unknown cryptosuite.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from eth_utils import is_address, to_checksum_address
 from issuer.merkle_tree import MerkleTree
 from issuer.signing import xsd_datetime
 from verifier.chain.registry_reader import as_bytes32
-from verifier.data_integrity import DATA_INTEGRITY_PROOF, proofs_of
+from verifier.data_integrity import DATA_INTEGRITY_PROOF, is_anchor_proof, proofs_of
 from verifier.errors import InputError
-from verifier.merkle import ANCHOR_PROOF_TYPE, AnchorProof, credential_digest, parse_anchor_proof
+from verifier.merkle import AnchorProof, credential_digest, parse_anchor_proof
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,9 @@ def attach_anchor_proof(
 ) -> dict[str, Any]:
     """A copy of `credential` with `proof` = [its signature proof(s)..., the anchor proof]."""
     proofs = proofs_of(credential)
-    if any(p.get("type") == ANCHOR_PROOF_TYPE for p in proofs):
+    if any(is_anchor_proof(p) for p in proofs):
         raise InputError(f"Credential {credential.get('id')} is already anchored.")
-    signing = [p for p in proofs if p.get("type") == DATA_INTEGRITY_PROOF]
+    signing = [p for p in proofs if p.get("type") == DATA_INTEGRITY_PROOF and not is_anchor_proof(p)]
     if not signing:
         raise InputError(f"Credential {credential.get('id')} is not signed, so it cannot be anchored.")
     ids = [p.get("id") for p in signing]

@@ -46,7 +46,10 @@ SIGNATURE_PROOF_TYPES = (DATA_INTEGRITY_PROOF, ED25519_SIGNATURE_2020)
 """Proof types that carry an issuer's signature (as opposed to MedCred's anchor proof)."""
 ASSERTION_METHOD = "assertionMethod"
 ANCHOR_PROOF_TYPE = "MedCredAnchorProof2026"
-"""MedCred's own anchor proof type: not a Data Integrity proof, checked by `verifier.merkle`."""
+"""MedCred's first anchor proof type (terms no context defines); still read, no longer written."""
+ANCHOR_CRYPTOSUITE = "medcred-anchor-2026"
+"""The cryptosuite of MedCred's anchor proof, a `DataIntegrityProof` checked by `verifier.merkle`
+(not a signature: other verifiers skip a cryptosuite they do not know)."""
 
 XSD_DATETIME = re.compile(
     r"^-?[0-9]{4,}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:"
@@ -91,6 +94,16 @@ def issuer_id(document: Mapping[str, Any]) -> str | None:
     if isinstance(issuer, dict):
         issuer = issuer.get("id")
     return issuer if isinstance(issuer, str) else None
+
+
+def is_anchor_proof(proof: Any) -> bool:
+    """Whether `proof` is MedCred's anchor proof, in today's form or the first one."""
+    if not isinstance(proof, Mapping):
+        return False
+    kind = proof.get("type")
+    return kind == ANCHOR_PROOF_TYPE or (
+        kind == DATA_INTEGRITY_PROOF and proof.get("cryptosuite") == ANCHOR_CRYPTOSUITE
+    )
 
 
 def proofs_of(document: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -305,7 +318,8 @@ def verify_proofs(
 ) -> VerificationResult:
     """Verify every Data Integrity proof of `document` (a proof set or chain). Never raises.
 
-    Proofs whose type is in `ignore_types` (MedCred's anchor proof, checked elsewhere) are skipped.
+    Proofs whose type is in `ignore_types` are skipped, and so are MedCred's anchor proofs while
+    `ignore_types` names ANCHOR_PROOF_TYPE (the default: `verifier.merkle` checks them).
     The result is verified only if there is at least one proof and every checked proof verifies.
     """
     ignored = frozenset(ignore_types)
@@ -316,7 +330,13 @@ def verify_proofs(
     except ProofError as exc:
         return VerificationResult(False, exc.code, str(exc))
     # A hostile `type` may be a list or object (unhashable): only a string can name an ignored type.
-    checked = [p for p in proofs if not (isinstance(p.get("type"), str) and p["type"] in ignored)]
+    skip_anchor = ANCHOR_PROOF_TYPE in ignored
+
+    def skipped(proof: Mapping[str, Any]) -> bool:
+        kind = proof.get("type")
+        return (isinstance(kind, str) and kind in ignored) or (skip_anchor and is_anchor_proof(proof))
+
+    checked = [p for p in proofs if not skipped(p)]
     if not checked:
         return VerificationResult(False, "proof_missing", "The credential carries no Data Integrity proof.")
     results = tuple(

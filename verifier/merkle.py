@@ -1,4 +1,4 @@
-"""Merkle inclusion proofs and MedCred's anchor proof (`MedCredAnchorProof2026`).
+"""Merkle inclusion proofs and MedCred's anchor proof (cryptosuite `medcred-anchor-2026`).
 
 An issuer anchors a batch of signed credentials with one transaction: the root of a Merkle tree
 whose leaves commit to the credentials. The tree is OpenZeppelin StandardMerkleTree-compatible with
@@ -15,12 +15,19 @@ is indexed by leafIndex: the index is committed inside the leaf, so a holder can
     credentialDigest = keccak256(JCS(credential with `proof` = [its proofs that are not anchor proofs]))
 
 The anchor proof is appended to the proof set after the signature and points at it with
-`previousProof`; it adds no `@context`, so standard verifiers, which ignore proof types they do not
-know, still verify the credential.
+`previousProof`. It is a `DataIntegrityProof` written in terms the VC 2.0 context defines (type,
+cryptosuite, created, proofPurpose, previousProof, proofValue), its anchor data (chain, registry,
+merkleRoot, leafIndex, merklePath, transactionHash, blockNumber) carried in the multibase
+`proofValue` as Blockcerts' MerkleProof2019 carries its Merkle data. So a JSON-LD processor in safe
+mode reads the credential (a holder's software can sign a presentation around it), and standard
+verifiers, which skip a cryptosuite they do not know, still verify the signature. The first form,
+`MedCredAnchorProof2026` with the anchor data as top-level fields that no context defines, is still
+read, so credentials anchored before keep verifying.
 """
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,17 +36,30 @@ from typing import Any
 from eth_abi import encode as abi_encode
 from eth_utils import is_checksum_address, keccak
 
+from verifier import jsonsafe
 from verifier.canonicalize import CanonicalizationError, jcs
-from verifier.data_integrity import ANCHOR_PROOF_TYPE, XSD_DATETIME, ProofError, proofs_of
+from verifier.data_integrity import (
+    ANCHOR_CRYPTOSUITE,
+    ANCHOR_PROOF_TYPE,
+    ASSERTION_METHOD,
+    DATA_INTEGRITY_PROOF,
+    XSD_DATETIME,
+    ProofError,
+    is_anchor_proof,
+    proofs_of,
+)
 from verifier.errors import InputError
 
 __all__ = [
+    "ANCHOR_CRYPTOSUITE",
     "ANCHOR_PROOF_TYPE",
     "AnchorProof",
     "AnchorProofError",
     "InclusionResult",
     "check_inclusion",
     "credential_digest",
+    "decode_anchor_value",
+    "encode_anchor_value",
     "find_anchor_proof",
     "hash_pair",
     "leaf_hash",
@@ -58,6 +78,7 @@ try:  # safe-pysha3, when installed: the same Keccak-256, about 7x faster than e
 except ImportError:  # pragma: no cover - depends on the environment
     _keccak = keccak
 
+_BASE64URL = re.compile(r"^[A-Za-z0-9_-]*$")
 _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
 _CHAIN = re.compile(r"^eip155:([1-9][0-9]{0,19})$")
 _UINT256_MAX = 2**256 - 1
@@ -112,7 +133,7 @@ def signed_part(credential: Mapping[str, Any]) -> dict[str, Any]:
     except ProofError as exc:
         raise AnchorProofError(str(exc), exc.code) from exc
     signed = dict(credential)
-    signed["proof"] = [p for p in proofs if p.get("type") != ANCHOR_PROOF_TYPE]
+    signed["proof"] = [p for p in proofs if not is_anchor_proof(p)]
     return signed
 
 
@@ -126,7 +147,7 @@ def credential_digest(credential: Mapping[str, Any]) -> bytes:
 
 @dataclass(frozen=True)
 class AnchorProof:
-    """A parsed, well-formed `MedCredAnchorProof2026`."""
+    """A parsed, well-formed anchor proof (today's `medcred-anchor-2026` or the first form)."""
 
     previous_proof: str | tuple[str, ...]
     chain_id: int
@@ -143,12 +164,9 @@ class AnchorProof:
         """CAIP-2 chain id, e.g. `eip155:31337`."""
         return f"eip155:{self.chain_id}"
 
-    def to_json(self) -> dict[str, Any]:
-        """The proof object as it appears in a credential."""
-        previous = self.previous_proof if isinstance(self.previous_proof, str) else list(self.previous_proof)
+    def anchor_data(self) -> dict[str, Any]:
+        """The anchor facts as JSON (what `proofValue` encodes; the first form's top-level fields)."""
         return {
-            "type": ANCHOR_PROOF_TYPE,
-            "previousProof": previous,
             "chain": self.chain,
             "registry": self.registry,
             "merkleRoot": "0x" + self.merkle_root.hex(),
@@ -156,24 +174,72 @@ class AnchorProof:
             "merklePath": ["0x" + node.hex() for node in self.merkle_path],
             "transactionHash": "0x" + self.transaction_hash.hex(),
             "blockNumber": self.block_number,
+        }
+
+    def _previous(self) -> str | list[str]:
+        return self.previous_proof if isinstance(self.previous_proof, str) else list(self.previous_proof)
+
+    def to_json(self) -> dict[str, Any]:
+        """The proof object as MedCred writes it: a `DataIntegrityProof` in defined terms only."""
+        return {
+            "type": DATA_INTEGRITY_PROOF,
+            "cryptosuite": ANCHOR_CRYPTOSUITE,
+            "created": self.created,
+            "proofPurpose": ASSERTION_METHOD,
+            "previousProof": self._previous(),
+            "proofValue": encode_anchor_value(self.anchor_data()),
+        }
+
+    def to_legacy_json(self) -> dict[str, Any]:
+        """The first form (`MedCredAnchorProof2026`), which credentials anchored before still carry."""
+        return {
+            "type": ANCHOR_PROOF_TYPE,
+            "previousProof": self._previous(),
+            **self.anchor_data(),
             "created": self.created,
         }
 
 
-_FIELDS = frozenset(
-    {
-        "type",
-        "previousProof",
-        "chain",
-        "registry",
-        "merkleRoot",
-        "leafIndex",
-        "merklePath",
-        "transactionHash",
-        "blockNumber",
-        "created",
-    }
+_DATA_FIELDS = frozenset(
+    {"chain", "registry", "merkleRoot", "leafIndex", "merklePath", "transactionHash", "blockNumber"}
 )
+_LEGACY_FIELDS = _DATA_FIELDS | {"type", "previousProof", "created"}
+_PROOF_FIELDS = frozenset(
+    {"id", "type", "cryptosuite", "created", "proofPurpose", "previousProof", "proofValue"}
+)
+_MAX_VALUE_CHARS = 64 * 1024
+
+
+def encode_anchor_value(data: Mapping[str, Any]) -> str:
+    """`proofValue` of an anchor proof: multibase base64url (`u`, no padding) of the JCS bytes of
+    `data` (chain, registry, merkleRoot, leafIndex, merklePath, transactionHash, blockNumber).
+
+    One encoding per anchor: `decode_anchor_value` refuses any other spelling of the same facts.
+    """
+    return "u" + base64.urlsafe_b64encode(jcs(dict(data))).rstrip(b"=").decode("ascii")
+
+
+def decode_anchor_value(value: Any) -> dict[str, Any]:
+    """The anchor facts in a `proofValue`; AnchorProofError unless it is exactly what
+    `encode_anchor_value` writes for them (so no two spellings of one anchor exist)."""
+    if not isinstance(value, str) or not value.startswith("u") or len(value) > _MAX_VALUE_CHARS:
+        raise AnchorProofError("The anchor proof's proofValue must be multibase base64url (u...).")
+    body = value[1:]
+    if not _BASE64URL.match(body):
+        raise AnchorProofError("The anchor proof's proofValue is not base64url.")
+    try:
+        data = jsonsafe.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)), max_depth=4)
+    except (ValueError, RecursionError, InputError) as exc:
+        raise AnchorProofError("The anchor proof's proofValue does not hold JSON anchor data.") from exc
+    if not isinstance(data, dict):
+        raise AnchorProofError("The anchor proof's proofValue does not hold a JSON object.")
+    try:
+        canonical = encode_anchor_value(data)
+    except CanonicalizationError as exc:
+        raise AnchorProofError("The anchor proof's proofValue does not hold canonical JSON.") from exc
+    if canonical != value:
+        raise AnchorProofError("The anchor proof's proofValue is not in canonical form (JCS, base64url).")
+    return data
 
 
 def _hex32(value: Any, name: str) -> bytes:
@@ -188,48 +254,74 @@ def _uint(value: Any, name: str, limit: int = _UINT256_MAX) -> int:
     return value
 
 
+def _fields(obj: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
+    unknown = sorted(set(obj) - allowed)
+    if unknown:
+        raise AnchorProofError(f"The anchor {where} has unexpected fields: {', '.join(unknown)}.")
+    missing = sorted(allowed - set(obj) - {"id"})
+    if missing:
+        raise AnchorProofError(f"The anchor {where} lacks: {', '.join(missing)}.")
+
+
 def parse_anchor_proof(proof: Any) -> AnchorProof:
-    """Check every field of an anchor proof object and return it typed; AnchorProofError names the field."""
+    """Check every field of an anchor proof object and return it typed; AnchorProofError names the field.
+
+    Today's form is a `DataIntegrityProof` with cryptosuite `medcred-anchor-2026`, purpose
+    `assertionMethod`, `previousProof` naming the signature, `created` (the block time) and the
+    anchor data in `proofValue` (see `encode_anchor_value`). The first form, `MedCredAnchorProof2026`
+    with the data as top-level fields, is still accepted.
+    """
     if not isinstance(proof, Mapping):
         raise AnchorProofError("The anchor proof must be a JSON object.")
-    if proof.get("type") != ANCHOR_PROOF_TYPE:
-        raise AnchorProofError(f"The anchor proof's type must be {ANCHOR_PROOF_TYPE}.")
-    unknown = sorted(set(proof) - _FIELDS)
-    if unknown:
-        raise AnchorProofError(f"The anchor proof has unexpected fields: {', '.join(unknown)}.")
-    missing = sorted(_FIELDS - set(proof))
-    if missing:
-        raise AnchorProofError(f"The anchor proof lacks: {', '.join(missing)}.")
+    if proof.get("type") == ANCHOR_PROOF_TYPE:
+        _fields(proof, _LEGACY_FIELDS, "proof")
+        data: Mapping[str, Any] = proof
+    elif proof.get("type") == DATA_INTEGRITY_PROOF and proof.get("cryptosuite") == ANCHOR_CRYPTOSUITE:
+        _fields(proof, _PROOF_FIELDS, "proof")
+        if "id" in proof and not (isinstance(proof["id"], str) and proof["id"]):
+            raise AnchorProofError("The anchor proof's id must be a non-empty string.")
+        if proof["proofPurpose"] != ASSERTION_METHOD:
+            raise AnchorProofError(f"The anchor proof's proofPurpose must be {ASSERTION_METHOD}.")
+        data = decode_anchor_value(proof["proofValue"])
+        _fields(data, _DATA_FIELDS, "data in proofValue")
+    else:
+        raise AnchorProofError(
+            f"The anchor proof's type must be {DATA_INTEGRITY_PROOF} with cryptosuite {ANCHOR_CRYPTOSUITE}."
+        )
     previous = proof["previousProof"]
     if isinstance(previous, list) and previous and all(isinstance(p, str) and p for p in previous):
         previous = tuple(previous)
     elif not (isinstance(previous, str) and previous):
         raise AnchorProofError("The anchor proof's previousProof must name the signature proof's id.")
-    chain = proof["chain"]
+    chain = data["chain"]
     match = _CHAIN.match(chain) if isinstance(chain, str) else None
     if match is None:
         raise AnchorProofError("The anchor proof's chain must be a CAIP-2 EVM chain id such as eip155:1.")
-    registry = proof["registry"]
+    registry = data["registry"]
     if not isinstance(registry, str) or not is_checksum_address(registry):
         raise AnchorProofError("The anchor proof's registry must be a checksummed 0x address.")
-    path = proof["merklePath"]
+    path = data["merklePath"]
     if not isinstance(path, list) or len(path) > 256:
         raise AnchorProofError("The anchor proof's merklePath must be a list of at most 256 hashes.")
     created = proof["created"]
     if not isinstance(created, str) or not XSD_DATETIME.match(created):
         raise AnchorProofError("The anchor proof's created must be an XSD dateTime.")
-    tx = proof["transactionHash"]
-    return AnchorProof(
+    anchor = AnchorProof(
         previous_proof=previous,
         chain_id=int(match.group(1)),
         registry=registry,
-        merkle_root=_hex32(proof["merkleRoot"], "merkleRoot"),
-        leaf_index=_uint(proof["leafIndex"], "leafIndex"),
+        merkle_root=_hex32(data["merkleRoot"], "merkleRoot"),
+        leaf_index=_uint(data["leafIndex"], "leafIndex"),
         merkle_path=tuple(_hex32(node, "merklePath entry") for node in path),
-        transaction_hash=_hex32(tx, "transactionHash"),
-        block_number=_uint(proof["blockNumber"], "blockNumber", 2**63 - 1),
+        transaction_hash=_hex32(data["transactionHash"], "transactionHash"),
+        block_number=_uint(data["blockNumber"], "blockNumber", 2**63 - 1),
         created=created,
     )
+    if data is not proof and anchor.anchor_data() != data:
+        raise AnchorProofError(
+            "The anchor proof's proofValue is not in canonical form (lower-case hex, checksummed registry)."
+        )
+    return anchor
 
 
 def find_anchor_proof(credential: Mapping[str, Any]) -> AnchorProof | None:
@@ -238,7 +330,7 @@ def find_anchor_proof(credential: Mapping[str, Any]) -> AnchorProof | None:
         proofs = proofs_of(credential)
     except ProofError as exc:
         raise AnchorProofError(str(exc), exc.code) from exc
-    anchors = [p for p in proofs if p.get("type") == ANCHOR_PROOF_TYPE]
+    anchors = [p for p in proofs if is_anchor_proof(p)]
     if not anchors:
         return None
     if len(anchors) > 1:

@@ -33,8 +33,7 @@ from issuer.storage.models import (
     Credential,
     utcnow,
 )
-from verifier.data_integrity import proofs_of
-from verifier.merkle import ANCHOR_PROOF_TYPE
+from verifier.data_integrity import is_anchor_proof, proofs_of
 
 _IN_CHUNK = 5000
 
@@ -185,7 +184,7 @@ def mark_anchored(db: Database, batch_id: int, anchor: AnchorInfo) -> tuple[str,
     anchored = attach_anchor_proofs(documents, tree, anchor)
     updates = []
     for credential_id, document in zip(ids, anchored, strict=True):
-        proof = next(p for p in proofs_of(document) if p.get("type") == ANCHOR_PROOF_TYPE)
+        proof = next(p for p in proofs_of(document) if is_anchor_proof(p))
         updates.append(
             {
                 "id": credential_id,

@@ -7,7 +7,8 @@ from typing import Any
 
 from issuer.service import BatchInfo, CredentialRecord
 from issuer.web.links import links_for
-from verifier.data_integrity import ANCHOR_PROOF_TYPE
+from verifier.errors import MedCredError
+from verifier.merkle import find_anchor_proof
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -34,12 +35,13 @@ def issuer_name(document: dict[str, Any]) -> str:
 
 
 def anchor_proof(document: dict[str, Any]) -> dict[str, Any] | None:
-    """MedCred's anchor proof, once the credential is anchored."""
-    proofs = document.get("proof")
-    for proof in proofs if isinstance(proofs, list) else [proofs]:
-        if isinstance(proof, dict) and proof.get("type") == ANCHOR_PROOF_TYPE:
-            return proof
-    return None
+    """The anchor facts of MedCred's anchor proof (chain, registry, merkleRoot, leafIndex,
+    merklePath, transactionHash, blockNumber), once the credential is anchored; None before."""
+    try:
+        anchor = find_anchor_proof(document)
+    except MedCredError:
+        return None
+    return anchor.anchor_data() if anchor is not None else None
 
 
 def credential_summary(record: CredentialRecord, base_url: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import copy
 from datetime import UTC, datetime
 
 import pytest
+from anchor_support import anchor_data, del_anchor_field, set_anchor_field
 from eth_utils import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -144,10 +145,75 @@ def test_parse_anchor_proof_roundtrip(batch) -> None:
     assert find_anchor_proof(batch[0][0]) is None
 
 
+def test_anchor_proof_is_a_data_integrity_proof_in_defined_terms(batch) -> None:
+    """Today's form: every key a term of the VC 2.0 context; the anchor data in proofValue."""
+    _, tree, anchored = batch
+    proof = anchored[1]["proof"][1]
+    assert set(proof) == {"type", "cryptosuite", "created", "proofPurpose", "previousProof", "proofValue"}
+    assert proof["type"] == "DataIntegrityProof" and proof["cryptosuite"] == "medcred-anchor-2026"
+    assert proof["proofPurpose"] == "assertionMethod"
+    assert proof["previousProof"] == anchored[1]["proof"][0]["id"]
+    assert proof["proofValue"].startswith("u")  # multibase base64url
+    assert anchor_data(proof) == {
+        "chain": "eip155:31337",
+        "registry": REGISTRY,
+        "merkleRoot": tree.root_hex,
+        "leafIndex": 1,
+        "merklePath": ["0x" + node.hex() for node in tree.proof(1)],
+        "transactionHash": "0x" + "cd" * 32,
+        "blockNumber": 42,
+    }
+
+
+def test_the_first_anchor_proof_form_still_reads_and_has_the_same_leaf(batch) -> None:
+    """Credentials anchored as MedCredAnchorProof2026 keep verifying: same facts, same digest."""
+    _, tree, anchored = batch
+    parsed = parse_anchor_proof(anchored[1]["proof"][1])
+    legacy = dict(anchored[1], proof=[anchored[1]["proof"][0], parsed.to_legacy_json()])
+    assert legacy["proof"][1]["type"] == "MedCredAnchorProof2026"
+    assert legacy["proof"][1]["leafIndex"] == 1
+    assert find_anchor_proof(legacy) == parsed
+    assert credential_digest(legacy) == credential_digest(anchored[1]) == tree.digests[1]
+    assert check_inclusion(legacy).included
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "z" + "1" * 40,  # another multibase
+        "u" + "!!!",  # not base64url
+        "u" + "e30",  # {} : no fields
+        "u" + "WzFd",  # [1]
+    ],
+)
+def test_malformed_anchor_proof_value(batch, value) -> None:
+    proof = copy.deepcopy(batch[2][0]["proof"][1])
+    proof["proofValue"] = value
+    with pytest.raises(AnchorProofError):
+        parse_anchor_proof(proof)
+
+
+def test_anchor_proof_value_has_one_spelling(batch) -> None:
+    """Padding, non-canonical JSON or trailing bits give another proofValue for the same facts: refused."""
+    import base64
+    import json
+
+    proof = copy.deepcopy(batch[2][0]["proof"][1])
+    data = anchor_data(proof)
+    spaced = base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
+    for value in ("u" + spaced, proof["proofValue"] + "=", "u" + spaced.rstrip("=")):
+        altered = dict(proof, proofValue=value)
+        with pytest.raises(AnchorProofError, match=r"canonical|base64url"):
+            parse_anchor_proof(altered)
+
+
 @pytest.mark.parametrize(
     ("field", "value", "fragment"),
     [
         ("type", "Other", "type"),
+        ("cryptosuite", "eddsa-rdfc-2022", "cryptosuite"),
+        ("proofPurpose", "authentication", "proofPurpose"),
+        ("id", 7, "id"),
         ("previousProof", "", "previousProof"),
         ("previousProof", [], "previousProof"),
         ("chain", "eip155:0", "chain"),
@@ -170,20 +236,35 @@ def test_parse_anchor_proof_roundtrip(batch) -> None:
         ("extra", 1, "unexpected"),
     ],
 )
-def test_malformed_anchor_proof(batch, field, value, fragment) -> None:
+@pytest.mark.parametrize("legacy", [False, True], ids=["today", "first-form"])
+def test_malformed_anchor_proof(batch, field, value, fragment, legacy) -> None:
     proof = copy.deepcopy(batch[2][0]["proof"][1])
-    proof[field] = value
+    if legacy:
+        proof = parse_anchor_proof(proof).to_legacy_json()
+    if field in anchor_data(proof) and not legacy:
+        set_anchor_field(proof, field, value)
+        if field == "leafIndex" and value == 2**256:
+            fragment = "canonical"  # beyond what JCS writes: refused before the field is read
+    elif legacy and field in ("cryptosuite", "proofPurpose", "id"):
+        proof[field] = value
+        fragment = "unexpected"
+    else:
+        proof[field] = value
     with pytest.raises(AnchorProofError, match=fragment):
         parse_anchor_proof(proof)
     credential = dict(batch[2][0], proof=[batch[2][0]["proof"][0], proof])
     result = check_inclusion(credential)
     assert not result.included
-    assert result.code == ("anchor_missing" if field == "type" else "anchor_malformed")
+    stripped = field == "type" or (field == "cryptosuite" and not legacy)  # no longer an anchor proof
+    assert result.code == ("anchor_missing" if stripped else "anchor_malformed")
 
 
-def test_missing_anchor_field(batch) -> None:
+@pytest.mark.parametrize("legacy", [False, True], ids=["today", "first-form"])
+def test_missing_anchor_field(batch, legacy) -> None:
     proof = copy.deepcopy(batch[2][0]["proof"][1])
-    del proof["merklePath"]
+    if legacy:
+        proof = parse_anchor_proof(proof).to_legacy_json()
+    del_anchor_field(proof, "merklePath")
     with pytest.raises(AnchorProofError, match="lacks: merklePath"):
         parse_anchor_proof(proof)
 
@@ -195,10 +276,10 @@ def test_inclusion_detects_tampering(batch) -> None:
     changed["name"] = "Something else"
     assert check_inclusion(changed).code == "merkle_path_invalid"
     claimed = copy.deepcopy(anchored[0])
-    claimed["proof"][1]["leafIndex"] = 1
+    set_anchor_field(claimed, "leafIndex", 1)
     assert check_inclusion(claimed).code == "merkle_path_invalid"
     swapped = copy.deepcopy(anchored[0])
-    swapped["proof"][1]["merklePath"] = anchored[1]["proof"][1]["merklePath"]
+    set_anchor_field(swapped, "merklePath", anchor_data(anchored[1])["merklePath"])
     assert check_inclusion(swapped).code == "merkle_path_invalid"
     resigned = copy.deepcopy(anchored[0])
     resigned["proof"][0]["created"] = "2030-01-01T00:00:00Z"

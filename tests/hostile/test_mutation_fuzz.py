@@ -3,7 +3,9 @@
 Every string, number, date, boolean, array element (removed, duplicated, swapped), object member
 (removed, renamed, added), proof field, Merkle path element, leafIndex, context and type entry of
 real credentials (every bundled template, with and without a holder name, with a status list
-entry) is changed in turn and the credential verified. A mutation may stay VALID only if an oracle
+entry; the anchor data inside the anchor proof's proofValue too, decoded, changed and written back
+canonically; and credentials in the first anchor proof form, MedCredAnchorProof2026) is changed
+in turn and the credential verified. A mutation may stay VALID only if an oracle
 computed from the mutated file proves it meaning-preserving, never because a list says so:
 
 * anchored credentials: the Merkle leaf digest (JCS of the signed part) is unchanged AND the
@@ -29,15 +31,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from anchor_support import anchor_proof_of, encode_any, set_anchor_field
 from pipeline.world import Institution, World
 
 from hostile.mutations import Mutation, mutations
 from issuer.signing import sign
 from issuer.status_list import StatusList, status_entry, status_list_credential
-from verifier.data_integrity import ANCHOR_PROOF_TYPE, create_verify_data, proofs_of, unsecured_document_for
+from verifier.data_integrity import create_verify_data, is_anchor_proof, proofs_of, unsecured_document_for
 from verifier.errors import MedCredError
 from verifier.jsonld_loader import default_loader
-from verifier.merkle import AnchorProof, credential_digest, find_anchor_proof
+from verifier.merkle import AnchorProof, credential_digest, decode_anchor_value, find_anchor_proof
 from verifier.pipeline import PENDING_WINDOW, Verifier
 from verifier.report import INVALID, VALID, Report
 from verifier.status_list import StatusListUnreachableError
@@ -87,11 +90,33 @@ def anchored(world: World, institution: Institution) -> list[tuple[str, dict[str
         institution, 2, template="acls", credential_status=status_entry(STATUS_URL, 7)
     )
     out += [("acls with credentialStatus, leaf 0", with_status[0])]
+    for name, credential in [*out[:2], out[-1]]:  # the first anchor proof form still verifies
+        anchor = find_anchor_proof(credential)
+        assert anchor is not None
+        legacy = dict(credential, proof=[*credential["proof"][:-1], anchor.to_legacy_json()])
+        out.append((f"{name}, first anchor proof form", legacy))
     (single,) = world.issue_anchored(
         institution, 1, template="bls", credential_status=status_entry(STATUS_URL, 8)
     )
     out.append(("bls alone in its batch (empty Merkle path), with credentialStatus", single))
     return out
+
+
+def _anchor_data_mutations(credential: dict[str, Any]) -> Iterator[Mutation]:
+    """Every mutation of the anchor data inside proofValue, written back in canonical form (so each
+    reaches the field checks instead of failing the canonical-encoding check)."""
+    proof = anchor_proof_of(credential)
+    if "proofValue" not in proof:
+        return
+    index = credential["proof"].index(proof)
+    data = decode_anchor_value(proof["proofValue"])
+    for inner in mutations(data):
+
+        def change(document: Any, inner: Mutation = inner) -> Any:
+            document["proof"][index]["proofValue"] = encode_any(inner.apply(data))
+            return document
+
+        yield Mutation(("proof", index, "proofValue", *inner.path), inner.kind, change)
 
 
 def _verify(verifier: Verifier, credential: Any, mutation: Mutation) -> Report:
@@ -133,7 +158,7 @@ def _is_anchor_removed(original: Mapping[str, Any], mutated: Any) -> bool:
         kept = proofs_of(mutated)
     except MedCredError:
         return False
-    return kept == [p for p in proofs_of(original) if p.get("type") != ANCHOR_PROOF_TYPE]
+    return kept == [p for p in proofs_of(original) if not is_anchor_proof(p)]
 
 
 @pytest.mark.slow
@@ -143,7 +168,7 @@ def test_every_mutation_of_an_anchored_credential_is_invalid(
     started, tried, preserved, pending = time.monotonic(), 0, Counter[str](), 0
     for name, credential in anchored:
         assert verifier.verify(credential).status == VALID, name
-        for mutation in mutations(credential):
+        for mutation in [*mutations(credential), *_anchor_data_mutations(credential)]:
             mutated = mutation.apply(credential)
             report = _verify(verifier, mutated, mutation)
             tried += 1
@@ -225,7 +250,7 @@ def test_removing_the_anchor_proof_is_invalid_after_the_pending_window(
     world: World, institution: Institution
 ) -> None:
     (credential,) = world.issue_anchored(institution, template="cpd")
-    stripped = dict(credential, proof=[p for p in credential["proof"] if p["type"] != ANCHOR_PROOF_TYPE])
+    stripped = dict(credential, proof=[p for p in credential["proof"] if not is_anchor_proof(p)])
     later = datetime.now(UTC) + PENDING_WINDOW + PENDING_WINDOW / 7
     report = Verifier(world.config(), now=lambda: later).verify(stripped)
     assert report.status == INVALID
@@ -239,7 +264,7 @@ def test_a_revoked_credential_stripped_of_its_anchor_stays_revoked(
 ) -> None:
     """Within the pending window the status list still catches a revocation the registry holds."""
     (credential,) = world.issue_anchored(institution, credential_status=status_entry(STATUS_URL, 13))
-    stripped = dict(credential, proof=[p for p in credential["proof"] if p["type"] != ANCHOR_PROOF_TYPE])
+    stripped = dict(credential, proof=[p for p in credential["proof"] if not is_anchor_proof(p)])
     report = verifier.verify(stripped)
     assert report.status == INVALID
     assert report.check("status_list").code == "revoked"
@@ -259,7 +284,10 @@ def test_anchor_fields_outside_the_leaf_are_read_back_from_the_chain(
     )
     for field, value, code in cases:
         forged = copy.deepcopy(credential)
-        forged["proof"][-1][field] = value
+        if field == "created":
+            forged["proof"][-1][field] = value
+        else:
+            set_anchor_field(forged, field, value)
         report = verifier.verify(forged)
         assert {c.name: c.code for c in report.failed} == {"anchor": code}, field
     same = copy.deepcopy(credential)

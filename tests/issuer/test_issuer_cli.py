@@ -53,7 +53,10 @@ def test_issue_anchor_export_revoke_from_the_command_line(runner: CliRunner, tmp
         credential_id = json.loads((tmp_path / "one.json").read_text())["id"]
         medcred(runner, data, "export", credential_id, "-o", str(tmp_path / "anchored.json"))
         proofs = json.loads((tmp_path / "anchored.json").read_text())["proof"]
-        assert [p["type"] for p in proofs] == ["DataIntegrityProof", "MedCredAnchorProof2026"]
+        assert [(p["type"], p["cryptosuite"]) for p in proofs] == [
+            ("DataIntegrityProof", "eddsa-rdfc-2022"),
+            ("DataIntegrityProof", "medcred-anchor-2026"),
+        ]
         assert "Revoked on the registry" in medcred(
             runner, data, "revoke", credential_id, "--reason", "withdrawn"
         )

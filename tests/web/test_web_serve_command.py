@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from web_fixtures import free_port
 
 from verifier.cli import _load_plugins, cli
+from verifier.data_integrity import is_anchor_proof
 
 pytestmark = pytest.mark.local
 
@@ -42,7 +43,7 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60.0) ->
 
 def is_anchored(credential: dict) -> bool:
     proofs = credential["proof"] if isinstance(credential["proof"], list) else [credential["proof"]]
-    return any(p["type"] == "MedCredAnchorProof2026" for p in proofs)
+    return any(is_anchor_proof(p) for p in proofs)
 
 
 def test_serve_issues_anchors_verifies_and_stops_on_sigterm(tmp_path: Path) -> None:
