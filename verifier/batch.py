@@ -1,6 +1,6 @@
 """Batch verification for licensing bodies: many credentials in, one row per credential out.
 
-Inputs are streamed (folders, `.json` with one credential or an array, `.jsonl`, `.zip`, and `.csv`
+Inputs are streamed (folders, `.json` with one credential or an array, `.jsonl`, `.jwt`, `.zip`, and `.csv`
 files of credential URLs), fanned out over worker processes in chunks, and the results come back in
 input order. At most a bounded number of chunks is in flight, so memory stays flat however many
 credentials there are. A file that cannot be read is one INVALID row with its reason; the run goes
@@ -94,18 +94,26 @@ def _json_file(path: Path) -> Iterator[Item]:
     if size > MAX_JSON_FILE_BYTES:
         yield _unreadable(str(path), f"The file is {size:,} bytes, over the {MAX_JSON_FILE_BYTES:,} limit.")
         return
-    data = path.read_bytes()
+    data = jsonsafe.strip_bom(path.read_bytes())
     if data.lstrip()[:1] != b"[":
         yield Item(source=str(path), data=data)
         return
     try:
-        items = jsonsafe.loads(data)
+        # Duplicate member names are marked, not fatal: one such credential is one INVALID row.
+        items = jsonsafe.loads(data, duplicates="mark")
     except (ValueError, RecursionError):
         yield _unreadable(str(path), "The file is not valid JSON.")
         return
     del data
     for index, credential in enumerate(items):
-        yield Item(source=f"{path}[{index}]", data=json.dumps(credential).encode())
+        source = f"{path}[{index}]"
+        duplicate = jsonsafe.find_duplicate(credential)
+        if duplicate is not None:
+            yield _unreadable(source, str(jsonsafe.DuplicateMemberError(duplicate)))
+        elif isinstance(credential, str):  # a VC-JWT in an array of credentials
+            yield Item(source=source, data=credential.encode())
+        else:
+            yield Item(source=source, data=json.dumps(credential).encode())
 
 
 def _jsonl_file(path: Path) -> Iterator[Item]:
@@ -130,7 +138,7 @@ def _zip_file(path: Path) -> Iterator[Item]:
             if info.is_dir():
                 continue
             source = f"{path}!{info.filename}"
-            if not info.filename.lower().endswith((".json", ".jsonld", ".jsonl")):
+            if not info.filename.lower().endswith((".json", ".jsonld", ".jsonl", ".jwt")):
                 continue
             limit = MAX_JSON_FILE_BYTES if info.filename.lower().endswith(".jsonl") else MAX_CREDENTIAL_BYTES
             ratio = info.file_size / max(info.compress_size, 1)
@@ -180,6 +188,7 @@ def _csv_file(path: Path) -> Iterator[Item]:
 READERS: dict[str, Callable[[Path], Iterator[Item]]] = {
     ".json": _json_file,
     ".jsonld": _json_file,
+    ".jwt": _json_file,
     ".jsonl": _jsonl_file,
     ".zip": _zip_file,
     ".csv": _csv_file,
@@ -229,9 +238,9 @@ def count_items(paths: Iterable[str], max_json_bytes: int = 64 * 1024 * 1024) ->
                 elif file.stat().st_size > max_json_bytes:
                     return None
                 else:
-                    data = file.read_bytes()
+                    data = jsonsafe.strip_bom(file.read_bytes())
                     if data.lstrip()[:1] == b"[":
-                        parsed = jsonsafe.loads(data)
+                        parsed = jsonsafe.loads(data, duplicates="mark")
                         total += len(parsed) if isinstance(parsed, list) else 1
                     else:
                         total += 1

@@ -1,10 +1,15 @@
-"""Parsing untrusted JSON without crashing the process.
+"""Parsing untrusted JSON: the one helper for every JSON that comes from outside.
 
-CPython's C json decoder recurses once per nesting level. Its guard is the interpreter's recursion
-limit, which some libraries raise (py_ecc sets it to 100,000), so `json.loads("[" * 100_000)` can
-overflow the C stack and kill the process with a segmentation fault — no exception handler runs.
-Every JSON that comes from outside (files, URLs, HTTP bodies, DID documents, status lists) goes
-through `loads`, which measures the nesting on the text first.
+Files, URLs, HTTP bodies (the Flask apps' JSON provider), DID documents and status lists all go
+through `loads`, which:
+
+- refuses nesting deeper than `MAX_DEPTH` before parsing. CPython's C json decoder recurses once
+  per level, guarded only by the interpreter's recursion limit, which some libraries raise (py_ecc
+  sets it to 100,000): `json.loads("[" * 100_000)` could overflow the C stack and kill the process.
+- accepts a UTF-8 byte-order mark (U+FEFF) before the text, as Windows tools write one; RFC 8259
+  §8.1 lets a parser ignore it.
+- refuses duplicate member names (I-JSON, RFC 7493 §2.3): with them, what a person reads (often the
+  first `name`) and what a program uses (Python keeps the last) differ, which is a forgery aid.
 """
 
 from __future__ import annotations
@@ -19,8 +24,75 @@ MAX_DEPTH = 64
 _STRUCTURE = re.compile(r'[\[\]{}"\\]')
 
 
+BOM = "\ufeff"
+
+
 class JsonTooDeepError(InputError, ValueError):
     """Nested deeper than allowed. A ValueError too, so JSON-decoding callers treat it as bad JSON."""
+
+
+class DuplicateMemberError(InputError, ValueError):
+    """An object has the same member name twice (RFC 7493 forbids it). A ValueError too, so
+    JSON-decoding callers treat it as bad JSON. `name` is the repeated member name."""
+
+    code = "duplicate_member"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"The JSON has the member name {name[:80]!r} twice in one object; which one is meant is "
+            "ambiguous (I-JSON, RFC 7493), so it is refused."
+        )
+        self.name = name
+
+
+class MarkedDuplicates(dict):
+    """An object that had duplicate member names, kept (last value wins) when `loads` is called with
+    `duplicates="mark"`, so that a batch can refuse one item of an array rather than the file."""
+
+    duplicate_name: str = ""
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for name, _ in pairs:
+            if name in seen:
+                raise DuplicateMemberError(name)
+            seen.add(name)
+    return result
+
+
+def _mark_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) == len(pairs):
+        return result
+    marked = MarkedDuplicates(pairs)
+    try:
+        _refuse_duplicates(pairs)
+    except DuplicateMemberError as exc:
+        marked.duplicate_name = exc.name
+    return marked
+
+
+def find_duplicate(value: Any) -> str | None:
+    """The first duplicated member name inside a value parsed with `duplicates="mark"`, or None
+    (iterative: no recursion on hostile depth)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, MarkedDuplicates):
+            return node.duplicate_name
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None
+
+
+def strip_bom(data: bytes) -> bytes:
+    """`data` without a leading UTF-8 byte-order mark (for callers that sniff raw bytes)."""
+    return data[3:] if data[:3] == b"\xef\xbb\xbf" else data
 
 
 def nesting_exceeds(text: str, limit: int = MAX_DEPTH) -> bool:
@@ -46,13 +118,25 @@ def nesting_exceeds(text: str, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
-def loads(data: str | bytes | bytearray, *, max_depth: int = MAX_DEPTH, **kwargs: Any) -> Any:
-    """`json.loads` that refuses text nested deeper than `max_depth` (JsonTooDeepError).
+def loads(
+    data: str | bytes | bytearray,
+    *,
+    max_depth: int = MAX_DEPTH,
+    duplicates: str = "refuse",
+    **kwargs: Any,
+) -> Any:
+    """`json.loads` for untrusted text: a leading BOM is skipped; nesting deeper than `max_depth`
+    raises JsonTooDeepError; a duplicate member name raises DuplicateMemberError (or, with
+    `duplicates="mark"`, gives a `MarkedDuplicates` object: see `find_duplicate`).
 
     Raises ValueError (json.JSONDecodeError, UnicodeDecodeError) for malformed input like
-    `json.loads` does.
+    `json.loads` does; all the errors above are ValueErrors too.
     """
     text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
+    if text[:1] == BOM:
+        text = text[1:]
     if nesting_exceeds(text, max_depth):
         raise JsonTooDeepError(f"The JSON is nested more than {max_depth} levels deep.")
+    if "object_pairs_hook" not in kwargs and "object_hook" not in kwargs:
+        kwargs["object_pairs_hook"] = _mark_duplicates if duplicates == "mark" else _refuse_duplicates
     return json.loads(text, **kwargs)

@@ -9,7 +9,6 @@ files, it does not crash on them. The CLI, the batch command and the web page al
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -19,17 +18,20 @@ from verifier import status_list
 from verifier.chain.provider import connect_rpc
 from verifier.chain.registry_reader import IssuerStatus, RegistryReader
 from verifier.config import TrustedRegistry, VerifierConfig
-from verifier.data_integrity import DATA_INTEGRITY_PROOF, issuer_id, proofs_of, verify_proofs
+from verifier.data_integrity import SIGNATURE_PROOF_TYPES, issuer_id, proofs_of, verify_proofs
 from verifier.did import DidResolutionError, DidResolver
 from verifier.errors import ChainError, MedCredError
 from verifier.identity import recipient_matches
 from verifier.jsonld_loader import default_loader
-from verifier.jsonsafe import MAX_DEPTH, nesting_exceeds
+from verifier.jsonsafe import MAX_DEPTH
 from verifier.merkle import AnchorProof, check_inclusion, find_anchor_proof
 from verifier.multikey import key_fingerprint
+from verifier.parsing import ParsedInput, ParseFailure, parse_input, unwrap_enveloped
 from verifier.report import CheckStatus, Report
 from verifier.schema import check_schema, parse_datetime
+from verifier.signatures import check_signature
 from verifier.ttl_cache import TtlCache
+from verifier.vc_jwt import DecodedJwt
 
 PASS, FAIL, WARN, SKIPPED = CheckStatus.PASS, CheckStatus.FAIL, CheckStatus.WARN, CheckStatus.SKIPPED
 MAX_CREDENTIAL_BYTES = 2 * 1024 * 1024
@@ -104,10 +106,10 @@ class Verifier:
     ) -> Report:
         """Parse JSON text, then verify it. Size, depth and shape problems are a failed parse check."""
         report = Report(source=source)
-        credential = self._parse(data, report)
-        if credential is None:
+        parsed = self._parse(data, report)
+        if parsed is None:
             return report
-        return self._verify(credential, report, recipient)
+        return self._verify(parsed.document, report, recipient, jwt=parsed.jwt)
 
     def verify(self, credential: Any, *, recipient: str | None = None, source: str | None = None) -> Report:
         """Verify an already parsed credential."""
@@ -121,58 +123,33 @@ class Verifier:
         if _depth(credential, MAX_DEPTH) > MAX_DEPTH:
             report.add("parse", FAIL, "too_deep", f"The file is nested more than {MAX_DEPTH} levels deep.")
             return report
+        try:
+            parsed = unwrap_enveloped(credential)
+        except ParseFailure as exc:
+            report.add("parse", FAIL, exc.code, str(exc))
+            return report
         report.add("parse", PASS, "ok", "The file is a well-formed credential document.")
-        return self._verify(credential, report, recipient)
+        return self._verify(parsed.document, report, recipient, jwt=parsed.jwt)
 
     # ------------------------------------------------------------------ steps
 
-    def _parse(self, data: bytes | str, report: Report) -> dict[str, Any] | None:
-        size = len(data.encode() if isinstance(data, str) else data)
-        if size == 0 or not data.strip():
-            report.add("parse", FAIL, "empty", "The input is empty: there is no credential to check.")
-            return None
-        if size > MAX_CREDENTIAL_BYTES:
-            report.add(
-                "parse", FAIL, "too_large",
-                f"The input is {size:,} bytes; a credential is at most {MAX_CREDENTIAL_BYTES:,}.",
-            )  # fmt: skip
-            return None
+    def _parse(self, data: bytes | str, report: Report) -> ParsedInput | None:
         try:
-            text = data.decode("utf-8") if isinstance(data, bytes) else data
-        except UnicodeDecodeError:
-            report.add("parse", FAIL, "not_json", "The input is not UTF-8 text.")
+            parsed = parse_input(data, max_bytes=MAX_CREDENTIAL_BYTES)
+        except ParseFailure as exc:
+            report.add("parse", FAIL, exc.code, str(exc))
             return None
-        if nesting_exceeds(text, MAX_DEPTH):
-            report.add("parse", FAIL, "too_deep", f"The file is nested more than {MAX_DEPTH} levels deep.")
-            return None
-        try:
-            parsed = json.loads(text)
-        except RecursionError:
-            report.add("parse", FAIL, "too_deep", f"The file is nested more than {MAX_DEPTH} levels deep.")
-            return None
-        except (ValueError, UnicodeDecodeError) as exc:
-            where = (
-                f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
-            )
-            report.add("parse", FAIL, "not_json", f"The input is not valid JSON{where}.")
-            return None
-        if isinstance(parsed, list):
-            report.add(
-                "parse", FAIL, "not_an_object",
-                f"Expected one credential, found a list of {len(parsed)} items (use verify-batch for many).",
-            )  # fmt: skip
-            return None
-        if not isinstance(parsed, dict):
-            report.add("parse", FAIL, "not_an_object", "Expected one credential (a JSON object).")
-            return None
-        report.add("parse", PASS, "ok", "The file is a well-formed credential document.")
+        form = "credential secured as a JWT" if parsed.jwt is not None else "well-formed credential document"
+        report.add("parse", PASS, "ok", f"The file is a {form}.")
         return parsed
 
-    def _verify(self, credential: dict[str, Any], report: Report, recipient: str | None) -> Report:
+    def _verify(
+        self, credential: dict[str, Any], report: Report, recipient: str | None, jwt: DecodedJwt | None = None
+    ) -> Report:
         self._summarize(credential, report)
         self._check_schema(credential, report)
         did = self._check_issuer_did(credential, report)
-        signed_by = self._check_signature(credential, report)
+        signed_by = self._check_signature(credential, report, jwt)
         anchor = self._check_anchor(credential, report, did, signed_by)
         self._check_revocation(credential, report, anchor)
         self._check_validity(credential, report)
@@ -225,8 +202,10 @@ class Verifier:
         report.add("issuer", PASS, "ok", f"Issued by {name}.", did=did)
         return did
 
-    def _check_signature(self, credential: Mapping[str, Any], report: Report) -> str | None:
-        result = verify_proofs(credential, resolver=self.resolver, loader=self.loader)
+    def _check_signature(
+        self, credential: Mapping[str, Any], report: Report, jwt: DecodedJwt | None = None
+    ) -> str | None:
+        result = check_signature(credential, jwt, resolver=self.resolver, loader=self.loader)
         if not result.verified:
             message = result.message
             if result.code == "proof_missing":
@@ -545,7 +524,7 @@ def _signed_at(credential: Mapping[str, Any], method: str) -> datetime | None:
     times = [
         parse_datetime(p.get("created"))
         for p in proofs_of(credential)
-        if p.get("type") == DATA_INTEGRITY_PROOF and p.get("verificationMethod") == method
+        if p.get("type") in SIGNATURE_PROOF_TYPES and p.get("verificationMethod") == method
     ]
     known = [t for t in times if t is not None]
     return max(known) if known else None

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from verifier.jsonsafe import JsonTooDeepError, loads, nesting_exceeds
+from verifier.jsonsafe import DuplicateMemberError, JsonTooDeepError, find_duplicate, loads, nesting_exceeds
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\ab,:'),
@@ -52,3 +52,28 @@ def test_refuses_deep_input_even_with_a_raised_recursion_limit() -> None:
 
 def test_brackets_inside_strings_do_not_count() -> None:
     assert loads(json.dumps({"s": "[" * 500 + '\\"{' * 100})) == {"s": "[" * 500 + '\\"{' * 100}
+
+
+def test_a_byte_order_mark_is_skipped() -> None:
+    assert loads(b'\xef\xbb\xbf{"a": 1}') == {"a": 1}
+    assert loads("\ufeff[1, 2]") == [1, 2]
+    with pytest.raises(json.JSONDecodeError):
+        loads('\ufeff\ufeff{"a": 1}')  # one mark, at the start only
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"a": 1, "a": 1}', '{"x": {"name": "A", "name": "B"}}', '[{"ok": 1}, {"b": 1, "c": 2, "b": 3}]'],
+)
+def test_duplicate_member_names_are_refused(text: str) -> None:
+    with pytest.raises(DuplicateMemberError) as caught:
+        loads(text)
+    assert caught.value.code == "duplicate_member"
+    assert isinstance(caught.value, ValueError)  # callers that catch bad JSON catch this too
+
+
+def test_duplicates_can_be_marked_per_item() -> None:
+    items = loads(
+        '[{"ok": 1}, {"x": {"b": 1, "b": 2}}, {"same": {"a": 1}, "other": {"a": 2}}]', duplicates="mark"
+    )
+    assert [find_duplicate(item) for item in items] == [None, "b", None]
