@@ -85,3 +85,37 @@ def test_every_command_answers_help() -> None:
         result = runner.invoke(cli, [name, "--help"])
         assert result.exit_code == 0, (name, result.output)
         assert result.output.startswith("Usage: ") and f" {name} " in result.output.splitlines()[0]
+
+
+def test_the_verify_command_imports_no_issuer_and_no_keystore_crypto() -> None:
+    """`medcred verify` needs web3 for the registry, but not eth_keyfile's BLS pairing (0.35 s),
+    nor anything of the issuer's."""
+    code = (
+        "import json, sys; from verifier.cli import _load_plugins, cli; _load_plugins();"
+        "cli.load_lazy('verify'); import verifier.pipeline; print(json.dumps(sorted(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    modules = set(json.loads(out))
+    assert "web3" in modules
+    heavy = [m for m in modules if m.split(".")[0] in {"py_ecc", "sqlalchemy", "alembic", "flask"}]
+    assert heavy == []
+    assert {m for m in modules if m.startswith("issuer")} == {"issuer", "issuer.cli"}  # the command table
+
+
+def test_keystore_files_still_work_after_the_deferral() -> None:
+    """The deferred eth_keyfile is imported for real on first use: a keystore round trip works."""
+    code = """
+import sys
+import verifier.chain, verifier.pipeline
+assert "py_ecc" not in sys.modules
+from eth_account import Account
+account = Account.create()
+keystore = Account.encrypt(account.key, "pw", kdf="pbkdf2", iterations=2)
+assert Account.decrypt(keystore, "pw") == account.key
+import eth_keyfile.keyfile
+assert eth_keyfile.keyfile.__file__.endswith("keyfile.py")
+from eth_keyfile import load_keyfile, extract_key_from_keyfile
+print("ok", "py_ecc" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["ok", "True"]
