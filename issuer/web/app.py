@@ -51,8 +51,13 @@ def create_app(
     verifier_config: VerifierConfig | Callable[[], VerifierConfig],
     *,
     secret_key: bytes | None = None,
+    verify_slots: int | None = None,
 ) -> Flask:
-    """The issuer app over `service`; `secret_key` defaults to MEDCRED_SECRET_KEY or the data folder's key."""
+    """The issuer app over `service`; `secret_key` defaults to MEDCRED_SECRET_KEY or the data folder's key.
+
+    `verify_slots`: how many requests may verify at once (default MEDCRED_VERIFY_SLOTS, else 4), so
+    that verification never takes every server thread (verifier.web.verify_pool).
+    """
     app = Flask(
         __name__,
         static_folder=str(HERE / "static"),
@@ -79,7 +84,7 @@ def create_app(
             request.max_content_length = limit
             request.max_form_memory_size = limit
 
-    app.register_blueprint(create_blueprint(verifier_config))
+    app.register_blueprint(create_blueprint(verifier_config, verify_slots=verify_slots))
     app.register_blueprint(create_public_blueprint(service))
     app.register_blueprint(create_vcapi_blueprint(service))
     app.register_blueprint(create_api_blueprint(service))

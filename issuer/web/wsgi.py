@@ -38,15 +38,21 @@ from verifier.settings import Settings
 
 WSGIEnviron = dict[str, Any]
 StartResponse = Callable[..., Any]
+GUNICORN_VERIFY_SLOTS = 2
+"""Verifications at once per process by default: half of the `--threads 4` above, so a flood of
+slow verify requests leaves threads for issuing, admin and /healthz (MEDCRED_VERIFY_SLOTS sets it;
+keep it below --threads)."""
 
 
 def build_app(settings: Settings | None = None) -> tuple[Flask, IssuerService]:
     """A fresh service from the environment (as `medcred serve` makes it) and the app over it."""
     from issuer.web.app import create_app as create_flask_app  # noqa: PLC0415 - keep import cheap
     from issuer.web.trust import verifier_config_for  # noqa: PLC0415
+    from verifier.web.verify_pool import slots_from_env  # noqa: PLC0415
 
     service = IssuerService(ServiceConfig.from_settings(settings or Settings.from_env()))
-    app = create_flask_app(service, lambda: verifier_config_for(service))
+    slots = slots_from_env(GUNICORN_VERIFY_SLOTS)
+    app = create_flask_app(service, lambda: verifier_config_for(service), verify_slots=slots)
     return app, service
 
 

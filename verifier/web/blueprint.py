@@ -25,14 +25,22 @@ from verifier.report import VALID, Report
 from verifier.schema import parse_datetime
 from verifier.sources import SourceError, credential_url_from_link, fetch_url
 from verifier.urls import MalformedURLError
+from verifier.web.verify_pool import VerifyGate, slots_from_env
 
 MAX_REQUEST_BYTES = MAX_CREDENTIAL_BYTES + 64 * 1024
 
 
-def create_blueprint(config: VerifierConfig | Callable[[], VerifierConfig]) -> Blueprint:
-    """The verifier routes for `config` (or a callable returning it, read on first use)."""
+def create_blueprint(
+    config: VerifierConfig | Callable[[], VerifierConfig], *, verify_slots: int | None = None
+) -> Blueprint:
+    """The verifier routes for `config` (or a callable returning it, read on first use).
+
+    At most `verify_slots` requests verify at once (default: MEDCRED_VERIFY_SLOTS, else 4); the
+    others are answered 503 with Retry-After (verifier.web.verify_pool).
+    """
     bp = Blueprint("verifier", __name__, template_folder="templates", static_folder="static",
                    static_url_path="/verifier-static")  # fmt: skip
+    VerifyGate(verify_slots if verify_slots is not None else slots_from_env()).install(bp)
     local = threading.local()
 
     @bp.app_template_filter("human_date")
