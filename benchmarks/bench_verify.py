@@ -129,7 +129,7 @@ def main() -> None:
         with credential_host() as host:
             first = json.loads(jsonl.open().readline())
             url = host.put("credential.json", first)
-            app = create_app(load_config(trust))
+            app = create_app(load_config(trust).allowing_origin(host.base_url))  # loopback host
             app.logger.disabled = True
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
             server = make_server("127.0.0.1", 0, app, threaded=True)

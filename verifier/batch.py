@@ -275,7 +275,7 @@ def verify_item(verifier: Verifier, item: Item) -> Row:
     data = item.data
     if item.url is not None:
         try:
-            data = fetch_url(item.url, timeout=verifier.config.timeout)
+            data = fetch_url(item.url, fetcher=verifier.fetcher)
         except SourceError as exc:
             return Row(source=item.source, status=INVALID, failed=["parse:unreachable"], reason=str(exc))
     report = verifier.verify_bytes(data or b"", source=item.source)

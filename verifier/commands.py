@@ -109,7 +109,7 @@ def verify(
         except MalformedURLError:
             raise InputError(f"The QR code does not hold a credential link: {link[:100]!r}.") from None
     assert source is not None
-    data = read_source(source, timeout=config.timeout, allow_network=config.fetch_credentials)
+    data = read_source(source, allow_network=config.fetch_credentials, fetcher=config.fetcher())
     report = Verifier(config).verify_bytes(data, recipient=recipient, source=source)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))

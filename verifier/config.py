@@ -17,6 +17,7 @@ is TOML, found at `--config`, `$MEDCRED_VERIFIER_CONFIG`, `<data-dir>/verifier.t
     did_web_folder = ""    # a folder of did.json files consulted first (offline use)
     status_list = true     # fetch Bitstring Status Lists
     fetch_credentials = true  # allow `verify URL`
+    allow_hosts = []       # loopback/private origins ("127.0.0.1:8000") that may be fetched
 
     [cache]
     ttl_seconds = 60       # how long a long-running server trusts a cached chain read
@@ -27,6 +28,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -34,9 +36,12 @@ from typing import Any
 from eth_utils import is_address, to_checksum_address
 
 from verifier.errors import InputError
+from verifier.fetch import Fetcher, FetchPolicy, default_fetcher, origin_of, parse_allow_hosts
 
 CONFIG_ENV = "MEDCRED_VERIFIER_CONFIG"
 CONFIG_FILENAME = "verifier.toml"
+FETCH_MAX_BYTES = 4 * 1024 * 1024
+"""Cap on any fetched document; callers apply their own, smaller caps (credentials, DID documents)."""
 _CAIP2 = re.compile(r"^eip155:([1-9][0-9]{0,19})$")
 
 
@@ -68,6 +73,8 @@ class VerifierConfig:
     fetch_credentials: bool = True
     cache_ttl_seconds: float | None = 60.0
     source: Path | None = None
+    allow_hosts: frozenset[str] = frozenset()
+    """Origins (`host:port`) that may be fetched although they are loopback or private addresses."""
 
     def find_registry(self, chain_id: int, address: str) -> TrustedRegistry | None:
         for registry in self.registries:
@@ -77,6 +84,21 @@ class VerifierConfig:
 
     def with_registry(self, registry: TrustedRegistry) -> VerifierConfig:
         return replace(self, registries=(*self.registries, registry))
+
+    def fetch_policy(self) -> FetchPolicy:
+        """The limits of every outbound fetch under this configuration (see verifier.fetch)."""
+        return FetchPolicy(timeout=self.timeout, max_bytes=FETCH_MAX_BYTES, allow_hosts=self.allow_hosts)
+
+    def fetcher(self) -> Fetcher:
+        """The process-wide hardened fetcher for this configuration's policy (shared, thread-safe)."""
+        return default_fetcher(self.fetch_policy())
+
+    def allowing_origin(self, url: str) -> VerifierConfig:
+        """The same configuration, also allowed to fetch from the origin of `url` (the local issuer)."""
+        origin = origin_of(url)
+        if origin in self.allow_hosts:
+            return self
+        return replace(self, allow_hosts=self.allow_hosts | {origin})
 
     def offline(self) -> VerifierConfig:
         """The same trust with every network fetch except chain reads switched off."""
@@ -125,6 +147,13 @@ def parse_config(text: str, where: str = "the configuration") -> VerifierConfig:
     if timeout <= 0:
         raise ConfigError(f"{where}: timeout must be positive.")
     folder = network.get("did_web_folder") or None
+    allow = network.get("allow_hosts", [])
+    if not isinstance(allow, list):
+        raise ConfigError(f'{where}: allow_hosts must be a list such as ["127.0.0.1:8000"].')
+    try:
+        allow_hosts = parse_allow_hosts(allow)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}.") from None
     return VerifierConfig(
         registries=tuple(_registry(r, where) for r in registries),
         timeout=timeout,
@@ -133,6 +162,7 @@ def parse_config(text: str, where: str = "the configuration") -> VerifierConfig:
         status_list=bool(network.get("status_list", True)),
         fetch_credentials=bool(network.get("fetch_credentials", True)),
         cache_ttl_seconds=ttl,
+        allow_hosts=allow_hosts,
     )
 
 
@@ -164,8 +194,8 @@ def load_config(path: str | Path | None = None, data_dir: Path | None = None) ->
     return replace(parse_config(text, str(file)), source=file)
 
 
-def render_config(registries: list[TrustedRegistry]) -> str:
-    """TOML text for `registries`, as `medcred registry deploy` writes it for a local chain."""
+def render_config(registries: list[TrustedRegistry], allow_hosts: Iterable[str] = ()) -> str:
+    """TOML text for `registries` (and `[network] allow_hosts`), as `medcred registry deploy` writes it."""
     lines = ["# MedCred verifier trust configuration: the registries this verifier believes.", ""]
     for registry in registries:
         lines += [
@@ -177,7 +207,11 @@ def render_config(registries: list[TrustedRegistry]) -> str:
         if registry.rpc_url:
             lines.append(f"rpc_url = {_toml_str(registry.rpc_url)}")
         lines.append("")
-    lines += ["[network]", "timeout = 5", "did_web = true", "status_list = true", ""]
+    lines += ["[network]", "timeout = 5", "did_web = true", "status_list = true"]
+    allowed = sorted(set(allow_hosts))
+    if allowed:
+        lines.append("allow_hosts = [" + ", ".join(_toml_str(o) for o in allowed) + "]")
+    lines.append("")
     return "\n".join(lines)
 
 

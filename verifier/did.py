@@ -3,7 +3,7 @@
 The verifier must know which keys an issuer DID controls, and for what: a signature counts only if
 its verification method is listed under the DID document's `assertionMethod`. `did:key` documents
 are computed from the identifier itself (no I/O). `did:web` documents are fetched from
-`https://<host>/<path>/did.json` (or `/.well-known/did.json`) with a timeout and a size limit, or
+`https://<host>/<path>/did.json` (or `/.well-known/did.json`) through the hardened fetcher, or
 read from a folder of DID documents for offline and air-gapped verification. DID documents are
 plain JSON here; they are not processed as JSON-LD.
 """
@@ -22,6 +22,7 @@ from typing import Any
 
 from verifier import jsonsafe
 from verifier.errors import InputError
+from verifier.fetch import Fetcher, FetchError, FetchPolicy, default_fetcher
 from verifier.multikey import MultikeyError
 from verifier.public_keys import PublicKey, key_from_multibase, key_of_method
 
@@ -193,27 +194,22 @@ HttpGet = Callable[[str, float, int], bytes]
 """fetch(url, timeout_seconds, max_bytes) -> body; raises DidResolutionError."""
 
 
-def _requests_get(url: str, timeout: float, max_bytes: int) -> bytes:
-    import requests  # noqa: PLC0415 - only did:web over the network needs it
+def fetcher_get(fetcher: Fetcher) -> HttpGet:
+    """An `HttpGet` over the hardened fetcher: HTTPS only (redirects too), its deadline and size cap."""
 
-    try:
-        with requests.get(
-            url, timeout=timeout, stream=True, headers={"Accept": "application/did+json, application/json"}
-        ) as response:
-            if not response.url.startswith("https://"):
-                raise DidResolutionError(f"{url} redirected away from HTTPS.", "did_unresolvable")
-            if response.status_code != 200:
-                raise DidResolutionError(f"{url} answered HTTP {response.status_code}.", "did_unresolvable")
-            body = bytearray()
-            for chunk in response.iter_content(16384):
-                body.extend(chunk)
-                if len(body) > max_bytes:
-                    raise DidResolutionError(
-                        f"The DID document at {url} is larger than {max_bytes} bytes.", "did_too_large"
-                    )
-            return bytes(body)
-    except requests.RequestException as exc:
-        raise DidResolutionError(f"{url} could not be fetched: {exc.__class__.__name__}.") from exc
+    def get(url: str, timeout: float, max_bytes: int) -> bytes:
+        try:
+            body = fetcher.get(url, accept="application/did+json, application/json;q=0.9", https_only=True)
+        except FetchError as exc:
+            code = "did_too_large" if exc.code == "fetch_too_large" else "did_unresolvable"
+            raise DidResolutionError(str(exc), code) from None
+        if len(body) > max_bytes:
+            raise DidResolutionError(
+                f"The DID document at {url} is larger than {max_bytes} bytes.", "did_too_large"
+            )
+        return body
+
+    return get
 
 
 class DidResolver:
@@ -223,7 +219,9 @@ class DidResolver:
       consulted before the network.
     - `allow_network`: fetch did:web documents over HTTPS when not found locally.
     - `timeout`, `max_bytes`: limits for each HTTPS fetch (and for local files' size).
-    - `http_get`: replace the HTTPS fetcher (tests, or a proxy-aware client).
+    - `fetcher`: the hardened fetcher did:web documents are fetched with (`verifier.fetch`);
+      a shared one with `timeout` and no allowed private origins by default.
+    - `http_get`: replace the fetch entirely (the issuer's self-check hands over a known document).
     """
 
     def __init__(
@@ -235,12 +233,15 @@ class DidResolver:
         max_bytes: int = 256 * 1024,
         http_get: HttpGet | None = None,
         cache_size: int = 1024,
+        fetcher: Fetcher | None = None,
     ) -> None:
         self.did_web_folder = Path(did_web_folder) if did_web_folder is not None else None
         self.allow_network = allow_network
         self.timeout = timeout
         self.max_bytes = max_bytes
-        self._http_get = http_get or _requests_get
+        self._http_get = http_get or fetcher_get(
+            fetcher or default_fetcher(FetchPolicy(timeout=timeout, max_bytes=max_bytes))
+        )
         self._cache: OrderedDict[str, DidDocument] = OrderedDict()
         self._cache_size = cache_size
         self._folder_index: dict[str, Path] | None = None

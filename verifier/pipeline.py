@@ -90,8 +90,12 @@ class Verifier:
     ) -> None:
         self.config = config
         self._now = now or (lambda: datetime.now(UTC))
+        self.fetcher = config.fetcher()
         self.resolver = resolver or DidResolver(
-            did_web_folder=config.did_web_folder, allow_network=config.did_web, timeout=config.timeout
+            did_web_folder=config.did_web_folder,
+            allow_network=config.did_web,
+            timeout=config.timeout,
+            fetcher=self.fetcher,
         )
         self.loader = default_loader()
         self._readers: dict[tuple[int, str], RegistryReader] = {}
@@ -484,7 +488,7 @@ class Verifier:
 
         def fetch_and_verify() -> Any:
             fetch = self._fetch_status_list or (
-                lambda u: status_list.fetch_status_list(u, timeout=self.config.timeout)
+                lambda u: status_list.fetch_status_list(u, fetcher=self.fetcher)
             )
             try:
                 listing = fetch(url)

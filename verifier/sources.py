@@ -1,6 +1,7 @@
 """Where a credential comes from: a file, standard input, a URL, or a QR code in a photo.
 
-URLs are fetched with a timeout and a size cap. A QR code on a MedCred certificate points at the
+URLs are fetched through the hardened fetcher (`verifier.fetch`): a total deadline, a size cap,
+no private addresses unless the configuration allows them. A QR code on a MedCred certificate points at the
 verifier page (`.../verify?credential=<URL>`); the credential URL inside such a link is followed
 directly, so the CLI and the page verify the same document.
 """
@@ -11,17 +12,20 @@ import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-import requests
-
 from verifier.errors import InputError
+from verifier.fetch import Fetcher, FetchError, FetchPolicy, default_fetcher
 from verifier.urls import MalformedURLError, check_http_url
 
 MAX_FETCH_BYTES = 2 * 1024 * 1024
-USER_AGENT = "MedCred-Verifier/0.1"
 
 
 class SourceError(InputError):
-    """The credential could not be read from where it was said to be."""
+    """The credential could not be read from where it was said to be. `code`: the fetcher's reason
+    (`fetch_url_invalid`, `fetch_unreachable`, ...; see `verifier.fetch.FetchError`) or `source`."""
+
+    def __init__(self, message: str, code: str = "source") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def credential_url_from_link(url: str) -> str:
@@ -38,41 +42,42 @@ def credential_url_from_link(url: str) -> str:
     return url
 
 
-def fetch_url(url: str, *, timeout: float = 5.0, max_bytes: int = MAX_FETCH_BYTES) -> bytes:
-    """GET `url` asking for JSON; SourceError with a plain sentence on any failure."""
+def fetch_url(
+    url: str, *, fetcher: Fetcher | None = None, timeout: float = 5.0, max_bytes: int = MAX_FETCH_BYTES
+) -> bytes:
+    """GET `url` asking for JSON through the hardened fetcher (`verifier.fetch`).
+
+    `fetcher` is the configured one (`VerifierConfig.fetcher()`); without it, a shared fetcher with
+    `timeout` and `max_bytes` and no allowed private origins. Raises SourceError with the fetcher's
+    sentence (which never echoes what the remote host said).
+    """
     try:
         url = check_http_url(url)
     except MalformedURLError as exc:
-        raise SourceError(str(exc)) from None
+        raise SourceError(str(exc), "fetch_url_invalid") from None
+    fetcher = fetcher or default_fetcher(FetchPolicy(timeout=timeout, max_bytes=max_bytes))
     try:
-        with requests.get(
-            url,
-            timeout=timeout,
-            stream=True,
-            headers={"Accept": "application/ld+json, application/json;q=0.9", "User-Agent": USER_AGENT},
-        ) as response:
-            if response.status_code != 200:
-                raise SourceError(f"{url} answered HTTP {response.status_code}.")
-            body = bytearray()
-            for chunk in response.iter_content(64 * 1024):
-                body += chunk
-                if len(body) > max_bytes:
-                    raise SourceError(f"{url} sent more than {max_bytes:,} bytes; that is not a credential.")
-            return bytes(body)
-    except requests.Timeout:
-        raise SourceError(f"{url} did not answer within {timeout:g} s.") from None
-    except requests.RequestException as exc:
-        raise SourceError(f"{url} could not be reached ({exc.__class__.__name__}).") from None
+        body = fetcher.get(url, accept="application/ld+json, application/json;q=0.9")
+    except FetchError as exc:
+        raise SourceError(str(exc), exc.code) from None
+    if len(body) > max_bytes:
+        raise SourceError(
+            f"The document at the link is larger than {max_bytes:,} bytes; that is not a credential.",
+            "fetch_too_large",
+        )
+    return body
 
 
-def read_source(source: str, *, timeout: float = 5.0, allow_network: bool = True) -> bytes:
-    """The bytes of FILE, URL or '-' (standard input)."""
+def read_source(
+    source: str, *, timeout: float = 5.0, allow_network: bool = True, fetcher: Fetcher | None = None
+) -> bytes:
+    """The bytes of FILE, URL or '-' (standard input); URLs go through `fetcher` (see `fetch_url`)."""
     if source == "-":
         return sys.stdin.buffer.read(MAX_FETCH_BYTES + 1)
     if source.startswith(("http://", "https://")):
         if not allow_network:
             raise SourceError("Fetching credentials from URLs is switched off in the verifier configuration.")
-        return fetch_url(credential_url_from_link(source), timeout=timeout)
+        return fetch_url(credential_url_from_link(source), fetcher=fetcher, timeout=timeout)
     path = Path(source)
     if not path.is_file():
         raise SourceError(f"{source} is not a file, a URL or '-'.")

@@ -26,10 +26,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import requests
-
 from verifier import jsonsafe
 from verifier.errors import InputError, MedCredError
+from verifier.fetch import Fetcher, FetchError, FetchPolicy, default_fetcher
 
 __all__ = [
     "DEFAULT_FETCH_MAX_BYTES",
@@ -394,50 +393,36 @@ def fetch_status_list(
     timeout: float = 10.0,
     max_bytes: int = DEFAULT_FETCH_MAX_BYTES,
     *,
-    session: requests.Session | None = None,
+    fetcher: Fetcher | None = None,
 ) -> dict[str, Any]:
-    """GET a status list credential over HTTP(S) and return it parsed, NOT verified.
+    """GET a status list credential over HTTP(S) through the hardened fetcher; parsed, NOT verified.
 
-    The caller must verify it (`data_integrity.verify_proofs`), check that its issuer is the
-    credential's issuer, then read bits with `status_bit`. Raises StatusListUnreachableError for
-    network errors, timeouts and HTTP error statuses; StatusListTooLargeError past `max_bytes`
-    (checked while downloading); StatusListFormatError when the body is not a JSON object; and
-    StatusEntryError when `url` is not an http(s) URL.
+    `fetcher` is the configured one (`VerifierConfig.fetcher()`); without it, a shared fetcher with
+    `timeout` (total, seconds) and no allowed private origins. The caller must verify the list
+    (`data_integrity.verify_proofs`), check that its issuer is the credential's issuer, then read
+    bits with `status_bit`. Raises StatusListUnreachableError for any network failure, refused
+    address, deadline or HTTP error status; StatusListTooLargeError past `max_bytes` (checked while
+    downloading); StatusListFormatError when the body is not a JSON object; and StatusEntryError
+    when `url` is not an http(s) URL.
     """
     if not isinstance(url, str) or not re.match(r"^https?://[^\s/]+", url, re.IGNORECASE):
         raise StatusEntryError(f"The status list address {str(url)[:200]!r} is not an http(s) URL.")
-    getter = session or requests
-    headers = {"Accept": "application/vc+ld+json, application/ld+json;q=0.9, application/json;q=0.8"}
+    fetcher = fetcher or default_fetcher(FetchPolicy(timeout=timeout, max_bytes=max_bytes))
+    accept = "application/vc+ld+json, application/ld+json;q=0.9, application/json;q=0.8"
     try:
-        with getter.get(url, timeout=timeout, stream=True, headers=headers) as response:
-            if response.status_code != 200:
-                raise StatusListUnreachableError(
-                    f"The status list at {url} could not be retrieved (HTTP {response.status_code}).",
-                )
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise StatusListTooLargeError(
-                    f"The status list at {url} is larger than {max_bytes:,} bytes; refused."
-                )
-            body = bytearray()
-            for chunk in response.iter_content(chunk_size=65536):
-                body += chunk
-                if len(body) > max_bytes:
-                    raise StatusListTooLargeError(
-                        f"The status list at {url} is larger than {max_bytes:,} bytes; refused."
-                    )
-    except requests.Timeout as exc:
-        raise StatusListUnreachableError(
-            f"The status list at {url} could not be retrieved: no answer within {timeout:g} s."
-        ) from exc
-    except requests.RequestException as exc:
-        raise StatusListUnreachableError(
-            f"The status list at {url} could not be retrieved: {type(exc).__name__}."
-        ) from exc
+        body = fetcher.get(url, accept=accept)
+    except FetchError as exc:
+        if exc.code == "fetch_too_large":
+            raise StatusListTooLargeError(f"The status list is too large: {exc}") from None
+        if exc.code == "fetch_url_invalid":
+            raise StatusEntryError(f"The status list address cannot be used: {exc}") from None
+        raise StatusListUnreachableError(f"The status list could not be retrieved: {exc}") from None
+    if len(body) > max_bytes:
+        raise StatusListTooLargeError(f"The status list is larger than {max_bytes:,} bytes; refused.")
     try:
-        document = jsonsafe.loads(bytes(body))
-    except (ValueError, RecursionError) as exc:
-        raise StatusListFormatError(f"The status list at {url} is not JSON.") from exc
+        document = jsonsafe.loads(body)
+    except (ValueError, RecursionError):
+        raise StatusListFormatError("The status list is not JSON.") from None
     if not isinstance(document, dict):
-        raise StatusListFormatError(f"The status list at {url} is not a JSON object.")
+        raise StatusListFormatError("The status list is not a JSON object.")
     return document

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from eth_account.signers.local import LocalAccount
 
@@ -61,11 +63,33 @@ def trust_deployment(settings: Settings, chain: Chain, deployment: Deployment) -
     if chain.rpc_url is None:
         return
     path = settings.data_dir / CONFIG_FILENAME
-    existing = load_config(path).registries if path.is_file() else ()
-    kept = [r for r in existing if r.chain_id != deployment.chain_id]
+    existing = load_config(path) if path.is_file() else None
+    kept = [r for r in (existing.registries if existing else ()) if r.chain_id != deployment.chain_id]
     name = (
         "MedCred local chain" if chain.kind == "local" else f"MedCred registry on chain {deployment.chain_id}"
     )
     trusted = TrustedRegistry(name, deployment.chain_id, deployment.address, chain.rpc_url)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_config([*kept, trusted]), encoding="utf-8")
+    allowed = existing.allow_hosts if existing else ()
+    path.write_text(render_config([*kept, trusted], allow_hosts=allowed), encoding="utf-8")
+
+
+def allow_local_origin(settings: Settings, url: str) -> None:
+    """Let the local verifier (`<data-dir>/verifier.toml`) fetch from `url`'s origin, if loopback.
+
+    `medcred run` serves credentials and status lists on 127.0.0.1; the hardened fetcher refuses
+    loopback addresses unless `[network] allow_hosts` lists the origin, so `medcred verify URL` on
+    this machine needs it. A public origin needs nothing and is not written.
+    """
+    host = urlsplit(url).hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    path = settings.data_dir / CONFIG_FILENAME
+    if not loopback or not path.is_file():
+        return
+    config = load_config(path)
+    updated = config.allowing_origin(url)
+    if updated.allow_hosts != config.allow_hosts:
+        path.write_text(render_config(list(config.registries), updated.allow_hosts), encoding="utf-8")

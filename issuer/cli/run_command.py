@@ -26,7 +26,7 @@ import click
 from issuer.anchoring.worker import WorkerHandle
 from issuer.chain.anvil import LocalChain
 from issuer.chain.backends import open_chain
-from issuer.chain.context import deployment_store, record_deployment, trust_deployment
+from issuer.chain.context import allow_local_origin, deployment_store, record_deployment, trust_deployment
 from issuer.chain.registry_writer import deploy_registry
 from issuer.chain.transactions import TransactionSender
 from issuer.cli.institution_commands import print_registration
@@ -109,6 +109,7 @@ def start_services(
 ) -> Services:
     """Open the service, make the demo institution, start the worker and (if given) the web layer."""
     service = IssuerService(config or ServiceConfig.from_settings(settings))
+    allow_local_origin(settings, service.config.public_base_url)  # `medcred verify` of what it serves
     services = Services(service=service, worker=None)
     try:
         services.demo_token = ensure_demo_institution(service)

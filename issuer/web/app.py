@@ -26,6 +26,7 @@ from issuer.web.openapi import openapi_document
 from issuer.web.public import create_public_blueprint
 from issuer.web.secret import load_secret_key
 from issuer.web.sessions import SESSION_SECONDS, TokenSeal, csrf_token
+from issuer.web.trust import trusting_own_origin
 from issuer.web.vcapi import create_vcapi_blueprint
 from verifier.config import VerifierConfig
 from verifier.web.blueprint import MAX_REQUEST_BYTES, create_blueprint
@@ -84,7 +85,8 @@ def create_app(
             request.max_content_length = limit
             request.max_form_memory_size = limit
 
-    app.register_blueprint(create_blueprint(verifier_config, verify_slots=verify_slots))
+    own = trusting_own_origin(verifier_config, service.config.public_base_url)
+    app.register_blueprint(create_blueprint(own, verify_slots=verify_slots))
     app.register_blueprint(create_public_blueprint(service))
     app.register_blueprint(create_vcapi_blueprint(service))
     app.register_blueprint(create_api_blueprint(service))

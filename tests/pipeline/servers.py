@@ -15,6 +15,11 @@ class CredentialHost:
         self.documents: dict[str, bytes] = {}
         self.base_url = ""
 
+    @property
+    def allow(self) -> frozenset[str]:
+        """`allow_hosts` for a verifier that may fetch from this loopback server (refused otherwise)."""
+        return frozenset({self.base_url.split("://", 1)[1]})
+
     def put(self, name: str, document: Any) -> str:
         body = document if isinstance(document, bytes) else json.dumps(document).encode()
         self.documents["/" + name] = body

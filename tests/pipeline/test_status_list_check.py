@@ -38,7 +38,7 @@ def test_status_list_pass_revoked_and_unreachable(
     url = _publish(host, "list-1", institution, {42})
     (good,) = world.issue_anchored(institution, credential_status=status_entry(url, 7))
     (bad,) = world.issue_anchored(institution, credential_status=status_entry(url, 42))
-    verifier = Verifier(world.config(status_list=True))
+    verifier = Verifier(world.config(status_list=True, allow_hosts=host.allow))
     report = verifier.verify(good)
     assert report.status == VALID, report.to_json()
     assert report.check("status_list").status is CheckStatus.PASS
@@ -65,7 +65,7 @@ def test_status_list_from_someone_else_is_refused(
     )
     host.put("list-forged", forged)
     (credential,) = world.issue_anchored(institution, credential_status=status_entry(url, 1))
-    report = Verifier(world.config(status_list=True)).verify(credential)
+    report = Verifier(world.config(status_list=True, allow_hosts=host.allow)).verify(credential)
     assert report.check("status_list").status is CheckStatus.FAIL
     assert report.status == INVALID
 
@@ -85,8 +85,8 @@ def test_a_long_running_verifier_sees_a_new_revocation(
 ) -> None:
     url = _publish(host, "list-3", institution, set())
     (credential,) = world.issue(institution, credential_status=status_entry(url, 9))  # pending: list only
-    fresh = Verifier(world.config(status_list=True, cache_ttl_seconds=0))
-    cached = Verifier(world.config(status_list=True, cache_ttl_seconds=None))
+    fresh = Verifier(world.config(status_list=True, cache_ttl_seconds=0, allow_hosts=host.allow))
+    cached = Verifier(world.config(status_list=True, cache_ttl_seconds=None, allow_hosts=host.allow))
     assert fresh.verify(credential).status == VALID
     assert cached.verify(credential).status == VALID
     _publish(host, "list-3", institution, {9})

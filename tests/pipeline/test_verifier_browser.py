@@ -35,8 +35,8 @@ def host() -> Iterator[CredentialHost]:
 
 
 @pytest.fixture(scope="module")
-def verifier_url(world: World) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, create_app(world.config()), threaded=True)
+def verifier_url(world: World, host: CredentialHost) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, create_app(world.config(allow_hosts=host.allow)), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

@@ -29,8 +29,8 @@ def anchored(world: World, institution: Institution) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def client(world: World) -> FlaskClient:
-    return create_app(world.config()).test_client()
+def client(world: World, host: CredentialHost) -> FlaskClient:
+    return create_app(world.config(allow_hosts=host.allow)).test_client()
 
 
 def test_deep_link_renders_valid_without_javascript(

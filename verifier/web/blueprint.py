@@ -73,7 +73,7 @@ def create_blueprint(
         except MalformedURLError as exc:
             return render(None, error=str(exc), status=400)
         try:
-            data = fetch_url(url, timeout=verifier().config.timeout)
+            data = fetch_url(url, fetcher=verifier().fetcher)
         except SourceError as exc:
             return render(None, error=f"The credential could not be fetched: {exc}", status=502)
         return render(verifier().verify_bytes(data, source=url))
@@ -94,7 +94,7 @@ def create_blueprint(
             except MalformedURLError as exc:
                 return render(None, error=str(exc), status=400)
             try:
-                data = fetch_url(link, timeout=verifier().config.timeout)
+                data = fetch_url(link, fetcher=verifier().fetcher)
             except SourceError as exc:
                 return render(None, error=f"The credential could not be fetched: {exc}", status=502)
             source = url
