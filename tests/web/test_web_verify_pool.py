@@ -59,9 +59,8 @@ def slow() -> Iterator[SlowServer]:
 
 @pytest.fixture
 def waitress_target(world: WebWorld, slow: SlowServer) -> Iterator[Target]:
-    config = world.verifier_config
-    if hasattr(config, "allow_hosts"):  # the hardened fetcher refuses loopback unless allowed
-        config = dataclasses.replace(config, allow_hosts=frozenset({slow.origin}))
+    # The hardened fetcher refuses loopback unless allowed.
+    config = dataclasses.replace(world.verifier_config, allow_hosts=frozenset({slow.origin}))
     app = create_app(world.service, config, secret_key=os.urandom(32), verify_slots=3)
     server = WebServer(app, "127.0.0.1", 0, kind="waitress").start()
     gate = app.extensions[EXTENSION]
@@ -83,8 +82,9 @@ def gunicorn_target(anvil_node: tuple[Path, str], slow: SlowServer, tmp_path: Pa
     data, chain = tmp_path / "var", anvil_node[1]
     _medcred(data, chain, "registry", "deploy")
     trust = data / "verifier.toml"
-    if "allow_hosts" in trust.read_text() or _fetcher_landed():
-        trust.write_text(trust.read_text() + f'\n[network]\nallow_hosts = ["{slow.origin}"]\n')
+    # The hardened fetcher refuses loopback unless allowed: add the slow server to [network].
+    allow = f'[network]\nallow_hosts = ["{slow.origin}"]'
+    trust.write_text(trust.read_text().replace("[network]", allow, 1))
     _medcred(data, chain, "institution", "create", "Gunicorn School", "--slug", "gs")
     token = _medcred(data, chain, "token", "create", "--institution", "gs", "--scope", "admin")
     secret = next(word for word in token.split() if word.startswith("mct_"))
@@ -116,14 +116,6 @@ def gunicorn_target(anvil_node: tuple[Path, str], slow: SlowServer, tmp_path: Pa
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def _fetcher_landed() -> bool:
-    try:
-        import verifier.fetch  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def wait_for(condition: Callable[[], bool], what: str) -> None:
