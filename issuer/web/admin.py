@@ -29,12 +29,21 @@ from issuer.issuance import RosterError
 from issuer.service import IssuerService
 from issuer.storage.errors import ConflictError, ForbiddenError, UnauthorizedError
 from issuer.storage.models import CREDENTIAL_STATES
-from issuer.web import bodies
-from issuer.web.api import zip_response
+from issuer.web.api import ZIP, zip_response
+from issuer.web.api_models import AdminExportForm, PageQuery
 from issuer.web.exports import all_ids, check_ids
 from issuer.web.links import links_for
 from issuer.web.sessions import CSRF_FIELD, TokenSeal, csrf_ok, end_session, start_session
 from verifier.errors import ChainError, InputError
+from verifier.web.openapi import SESSION, Media, Responses, api_spec, error_page, request_body
+
+PAGE = Media("text/html", "The page.")
+TOO_LARGE = error_page("The form is too large.")
+LOGIN = {"HTTP_302": "Not logged in: to the login page."}
+FORM_ERRORS = {
+    "HTTP_400": error_page("Missing or wrong CSRF token, or invalid input."),
+    "HTTP_413": TOO_LARGE,
+}
 
 PAGE_SIZE = 50
 RECENT = 10
@@ -42,6 +51,23 @@ CARRY_BACK_BYTES = 2 * 1024 * 1024
 """Rosters up to this size are carried back in the error report, so "issue the valid rows" is one
 click; larger ones are uploaded again with the box ticked."""
 View = TypeVar("View", bound=Callable[..., Any])
+
+
+def form_body(
+    properties: dict[str, Any],
+    required: list[str] | None = None,
+    media: str = "application/x-www-form-urlencoded",
+) -> dict[str, Any]:
+    """An admin form's request body: its fields and the session's CSRF token."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "csrf_token": {"type": "string", "description": "The session's CSRF token."},
+            **properties,
+        },
+        "required": ["csrf_token", *(required or [])],
+    }
+    return {media: {"schema": schema}}
 
 
 def create_admin_blueprint(service: IssuerService, seal: TokenSeal) -> Blueprint:
@@ -99,13 +125,32 @@ def create_admin_blueprint(service: IssuerService, seal: TokenSeal) -> Blueprint
         )
 
     @bp.get("/login")
+    @api_spec.validate(
+        resp=Responses(HTTP_200=PAGE, HTTP_302="Already logged in: to the dashboard."),
+        tags=["admin"],
+        skip_validation=True,
+    )
     def login() -> Any:
+        """Admin login form (an admin-scoped API token)."""
         if current_admin() is not None:
             return redirect(url_for("admin.dashboard"))
         return render_template("admin_login.html")
 
     @bp.post("/login")
+    @api_spec.validate(
+        resp=Responses(
+            HTTP_302="Logged in: to the dashboard (sets the session cookie).",
+            HTTP_400=error_page("Missing CSRF token."),
+            HTTP_401=Media("text/html", "Unknown, expired or revoked token."),
+            HTTP_403=Media("text/html", "Not an admin token."),
+            HTTP_413=TOO_LARGE,
+        ),
+        tags=["admin"],
+        skip_validation=True,
+    )
+    @request_body(form_body({"token": {"type": "string"}}, ["token"]))
     def login_submit() -> Any:
+        """Log in with an admin token."""
         token = request.form.get("token", "").strip()
         try:
             info = service.verify_token(token or None, "admin")
@@ -119,19 +164,48 @@ def create_admin_blueprint(service: IssuerService, seal: TokenSeal) -> Blueprint
         return redirect(url_for("admin.dashboard"))
 
     @bp.post("/logout")
+    @api_spec.validate(
+        resp=Responses(HTTP_302="To the login page.", **FORM_ERRORS), tags=["admin"], skip_validation=True
+    )
+    @request_body(form_body({}))
     def logout() -> Any:
+        """Log out."""
         end_session()
         flash("You have been logged out.", "ok")
         return redirect(url_for("admin.login"))
 
     @bp.get("/")
+    @api_spec.validate(
+        resp=Responses(HTTP_200=PAGE, **LOGIN), tags=["admin"], security=SESSION, skip_validation=True
+    )
     @login_required
     def dashboard() -> Any:
+        """The dashboard: counts, issue form, recent credentials."""
         return dashboard_page()
 
     @bp.post("/issue")
+    @api_spec.validate(
+        resp=Responses(
+            HTTP_302="Issued: back to the dashboard (or, not logged in, to the login page).", **FORM_ERRORS
+        ),
+        tags=["admin"],
+        security=SESSION,
+        skip_validation=True,
+    )
+    @request_body(
+        form_body(
+            {
+                "template": {"type": "string"},
+                "email": {"type": "string"},
+                "name": {"type": "string"},
+                "valid_from": {"type": "string"},
+            },
+            ["template", "email"],
+        )
+    )
     @login_required
     def issue() -> Any:
+        """Issue one credential (form)."""
         form = request.form
         try:
             issued = service.issue(
@@ -147,12 +221,17 @@ def create_admin_blueprint(service: IssuerService, seal: TokenSeal) -> Blueprint
         return redirect(url_for("admin.dashboard") + "#recent")
 
     @bp.get("/credentials")
+    @api_spec.validate(
+        query=PageQuery,
+        resp=Responses(HTTP_200=PAGE, HTTP_400=error_page("Bad page number."), **LOGIN),
+        tags=["admin"],
+        security=SESSION,
+    )
     @login_required
-    def credentials() -> Any:
-        state = request.args.get("state") or None
-        if state not in (None, *CREDENTIAL_STATES):
-            state = None
-        page = bodies.query_int("page", 1, 1, 10**6)
+    def credentials(query: PageQuery) -> Any:
+        """A page of the institution's credentials."""
+        state = query.state if query.state in CREDENTIAL_STATES else None
+        page = query.page
         records = service.list_credentials(
             g.slug, state=state, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
         )
@@ -168,8 +247,20 @@ def create_admin_blueprint(service: IssuerService, seal: TokenSeal) -> Blueprint
         )
 
     @bp.post("/credentials/<uuid:credential_id>/revoke")
+    @api_spec.validate(
+        resp=Responses(
+            HTTP_302="Back to the list with a message (or, not logged in, to the login page).",
+            HTTP_404=error_page("No such credential."),
+            **FORM_ERRORS,
+        ),
+        tags=["admin"],
+        security=SESSION,
+        skip_validation=True,
+    )
+    @request_body(form_body({"reason": {"type": "string"}, "next": {"type": "string"}}))
     @login_required
     def revoke(credential_id: Any) -> Any:
+        """Revoke a credential (form)."""
         reason = request.form.get("reason", "unspecified") or "unspecified"
         try:
             outcome = service.revoke(str(credential_id), reason, institution=g.slug)
@@ -185,8 +276,16 @@ def create_admin_blueprint(service: IssuerService, seal: TokenSeal) -> Blueprint
         return back()
 
     @bp.post("/anchor")
+    @api_spec.validate(
+        resp=Responses(HTTP_302="Back with a message (or, not logged in, to the login page).", **FORM_ERRORS),
+        tags=["admin"],
+        security=SESSION,
+        skip_validation=True,
+    )
+    @request_body(form_body({"next": {"type": "string"}}))
     @login_required
     def anchor() -> Any:
+        """Anchor the pending credentials now (form)."""
         try:
             anchored = service.anchor_now(g.slug)
         except ChainError as exc:
@@ -197,13 +296,40 @@ def create_admin_blueprint(service: IssuerService, seal: TokenSeal) -> Blueprint
         return back()
 
     @bp.get("/roster")
+    @api_spec.validate(
+        resp=Responses(HTTP_200=PAGE, **LOGIN), tags=["admin"], security=SESSION, skip_validation=True
+    )
     @login_required
     def roster() -> Any:
+        """The roster upload form."""
         return render_template("admin_roster.html", templates=service.templates())
 
     @bp.post("/roster")
+    @api_spec.validate(
+        resp=Responses(
+            HTTP_200=Media("text/html", "Issued: the result with a ZIP download."),
+            HTTP_422=Media("text/html", "The per-row error report; nothing issued."),
+            **LOGIN,
+            **FORM_ERRORS,
+        ),
+        tags=["admin"],
+        security=SESSION,
+        skip_validation=True,
+    )
+    @request_body(
+        form_body(
+            {
+                "file": {"type": "string", "contentMediaType": "text/csv"},
+                "roster_text": {"type": "string"},
+                "allow_partial": {"type": "string"},
+                "template": {"type": "string"},
+            },
+            media="multipart/form-data",
+        )
+    )
     @login_required
     def roster_submit() -> Any:
+        """Upload a roster (form): issued, or the per-row error report."""
         upload = request.files.get("file")
         filename = upload.filename if upload is not None and upload.filename else ""
         # A fresh upload, or the CSV carried back by the error report's "issue the valid rows" form.
@@ -239,12 +365,21 @@ def create_admin_blueprint(service: IssuerService, seal: TokenSeal) -> Blueprint
         )
 
     @bp.post("/export")
+    @api_spec.validate(
+        form=AdminExportForm,
+        resp=Responses(HTTP_200=ZIP, **LOGIN, **FORM_ERRORS),
+        tags=["admin"],
+        security=SESSION,
+    )
     @login_required
-    def export() -> Any:
-        if request.form.get("all") == "1":
+    def export(form: AdminExportForm) -> Any:
+        """Download credentials as a ZIP (form: `ids`, or `all=1`)."""
+        if form.all == "1":
             ids = all_ids(service, g.slug)
+        elif form.ids:
+            ids = check_ids(service, g.slug, form.ids)
         else:
-            ids = check_ids(service, g.slug, bodies.id_list(request.form.get("ids", "")))
+            raise InputError("Name at least one credential in 'ids', or send all=1.")
         return zip_response(service, g.slug, ids)
 
     return bp

@@ -11,48 +11,87 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 
 from issuer.service import IssuerService
-from issuer.storage.models import CREDENTIAL_STATES
-from issuer.web import bodies
-from issuer.web.auth import READ_SCOPES, require, require_any, require_authorization
+from issuer.web.api_models import (
+    AnchorResult,
+    BatchList,
+    BatchQuery,
+    CredentialList,
+    CredentialSummary,
+    ExportRequest,
+    Institution,
+    IssueRequest,
+    ListQuery,
+    RevocationResult,
+    RevokeRequest,
+    RosterOptions,
+    RosterResult,
+    RosterValidation,
+    TemplateList,
+)
+from issuer.web.auth import READ_SCOPES, authorized_first, require, require_any, require_authorization
 from issuer.web.exports import all_ids, check_ids, export_filename, stream_zip
 from issuer.web.presenters import batch_summary, credential_summary, iso
 from verifier.errors import InputError
+from verifier.web.openapi import BEARER, Media, Responses, api_spec, problems, request_body, validated
 
 PREFIX = "/api/v1"
+READ_ERRORS = problems(401, 403, 404)
+QUERY_ERRORS = problems(400, 401, 403, 404)
+WRITE_ERRORS = problems(400, 401, 403, 404, 413)
+ZIP = Media(
+    "application/zip",
+    "A ZIP: manifest.csv, credentials/*.json, qr/*.png|svg, certificates/*.pdf.",
+    {"type": "string", "contentMediaType": "application/zip"},
+)
+ROSTER_BODY = {
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "required": ["file"],
+            "properties": {
+                "file": {
+                    "type": "string",
+                    "contentMediaType": "text/csv",
+                    "description": "UTF-8 CSV: email, template, name, valid_from.",
+                },
+                "allow_partial": {"type": "boolean"},
+                "template": {"type": "string", "maxLength": 100},
+            },
+        }
+    },
+    "text/csv": {"schema": {"type": "string"}},
+}
 
 
-def read_roster_upload() -> tuple[bytes, dict[str, Any]]:
+def read_roster_upload() -> tuple[bytes, RosterOptions]:
     """The CSV of a roster upload and its options, from multipart (`file`) or a text/csv body."""
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
             raise InputError("Upload the roster as the multipart field 'file'.")
-        return upload.read(), {**request.args.to_dict(), **request.form.to_dict()}
-    data = request.get_data(cache=False)
-    if not data.strip():
-        raise InputError("The request body is empty: send the roster CSV (text/csv) or a multipart 'file'.")
-    return data, request.args.to_dict()
-
-
-def issue_fields(body: dict[str, Any]) -> dict[str, Any]:
-    """The issue request's fields (`validFrom` or `valid_from`), type-checked."""
-    valid_from = bodies.optional_str(body, "validFrom", limit=64)
-    if valid_from is None:
-        valid_from = bodies.optional_str(body, "valid_from", limit=64)
-    return {
-        "template": bodies.required_str(body, "template", limit=100),
-        "email": bodies.required_str(body, "email", limit=320),
-        "name": bodies.optional_str(body, "name", limit=1000),
-        "valid_from": valid_from,
-    }
+        data, raw = upload.read(), {**request.args.to_dict(), **request.form.to_dict()}
+    else:
+        data, raw = request.get_data(cache=False), request.args.to_dict()
+        if not data.strip():
+            raise InputError(
+                "The request body is empty: send the roster CSV (text/csv) or a multipart 'file'."
+            )
+    return data, validated(RosterOptions, raw, "roster options")
 
 
 def create_api_blueprint(service: IssuerService) -> Blueprint:
+    """The JSON API's routes (see the module docstring), declared with `api_spec`."""
     bp = Blueprint("api", __name__, url_prefix=PREFIX)
     base_url = service.config.public_base_url
+
+    def reader(slug: str, **_: Any) -> Any:
+        return require_any(service, READ_SCOPES, slug)
+
+    def issuer_token(slug: str, **_: Any) -> Any:
+        return require(service, "issue", slug)
 
     def summary(credential_id: str, *, document: bool = False) -> dict[str, Any]:
         record = service.get_credential(credential_id)
@@ -62,12 +101,16 @@ def create_api_blueprint(service: IssuerService) -> Blueprint:
         return out
 
     @bp.get("/templates")
+    @api_spec.validate(resp=Responses(HTTP_200=TemplateList), tags=["api"], skip_validation=True)
     def templates() -> Response:
+        """The built-in achievement templates."""
         return jsonify({"templates": [{"slug": s, **t} for s, t in service.templates().items()]})
 
     @bp.get("/institutions/<slug>")
+    @authorized_first(reader)
+    @api_spec.validate(resp=Responses(HTTP_200=Institution, **READ_ERRORS), tags=["api"], security=BEARER)
     def institution(slug: str) -> Response:
-        require_any(service, READ_SCOPES, slug)
+        """The institution: DID, account, registration state, credential counts."""
         info = service.get_institution(slug)
         return jsonify(
             {
@@ -85,46 +128,71 @@ def create_api_blueprint(service: IssuerService) -> Blueprint:
         )
 
     @bp.get("/institutions/<slug>/credentials")
-    def list_credentials(slug: str) -> Response:
-        require_any(service, READ_SCOPES, slug)
-        state = request.args.get("state") or None
-        if state is not None and state not in CREDENTIAL_STATES:
-            raise InputError(f"'state' must be one of {', '.join(CREDENTIAL_STATES)}.")
-        revoked_arg = request.args.get("revoked")
-        revoked = None if revoked_arg in (None, "") else bodies.optional_bool(revoked_arg, "revoked")
-        limit = bodies.query_int("limit", 100, 1, 1000)
-        offset = bodies.query_int("offset", 0, 0, 10**9)
-        records = service.list_credentials(slug, state=state, revoked=revoked, limit=limit, offset=offset)
+    @authorized_first(reader)
+    @api_spec.validate(
+        query=ListQuery,
+        resp=Responses(HTTP_200=CredentialList, **QUERY_ERRORS),
+        tags=["api"],
+        security=BEARER,
+    )
+    def list_credentials(slug: str, query: ListQuery) -> Response:
+        """The institution's credentials, newest first."""
+        records = service.list_credentials(
+            slug, state=query.state, revoked=query.revoked, limit=query.limit, offset=query.offset
+        )
         return jsonify(
             {
                 "credentials": [credential_summary(r, base_url) for r in records],
-                "limit": limit,
-                "offset": offset,
+                "limit": query.limit,
+                "offset": query.offset,
             }
         )
 
     @bp.post("/institutions/<slug>/credentials")
-    def issue(slug: str) -> tuple[Response, int, dict[str, str]]:
-        authorization = require_authorization(service, "issue", slug)
-        fields = issue_fields(bodies.json_object())
-        issued = service.issue(slug, **fields, authorization=authorization)
+    @authorized_first(lambda slug: require_authorization(service, "issue", slug))
+    @api_spec.validate(
+        json=IssueRequest,
+        resp=Responses(HTTP_201=CredentialSummary, **WRITE_ERRORS, **problems(503)),
+        tags=["api"],
+        security=BEARER,
+    )
+    def issue(slug: str, json: IssueRequest) -> tuple[Response, int, dict[str, str]]:
+        """Issue one credential (signed now, anchored by the worker); `Location` is its URL."""
+        issued = service.issue(
+            slug,
+            json.template,
+            json.email,
+            name=json.name,
+            valid_from=json.valid_from,
+            authorization=g.authorization,
+        )
         # Built from what was just stored rather than read back: one transaction less per request.
         out = credential_summary(service.issued_record(slug, issued), base_url)
         out["credential"] = issued.document
         return jsonify(out), 201, {"Location": out["url"]}
 
     @bp.get("/institutions/<slug>/credentials/<uuid:credential_id>")
+    @authorized_first(reader)
+    @api_spec.validate(
+        resp=Responses(HTTP_200=CredentialSummary, **READ_ERRORS), tags=["api"], security=BEARER
+    )
     def get_credential(slug: str, credential_id: Any) -> Response:
-        require_any(service, READ_SCOPES, slug)
+        """One credential with its document."""
         check_ids(service, slug, [str(credential_id)])
         return jsonify(summary(str(credential_id), document=True))
 
     @bp.post("/institutions/<slug>/credentials/<uuid:credential_id>/revoke")
-    def revoke(slug: str, credential_id: Any) -> Response:
-        token = require(service, "revoke", slug)
-        body = bodies.json_object() if request.get_data(cache=True).strip() else {}
-        reason = bodies.optional_str(body, "reason", limit=500) or "unspecified"
-        outcome = service.revoke(str(credential_id), reason, institution=token.institution)
+    @authorized_first(lambda slug, **_: require(service, "revoke", slug))
+    @api_spec.validate(
+        json=RevokeRequest,
+        resp=Responses(HTTP_200=RevocationResult, **WRITE_ERRORS, **problems(409, 503)),
+        tags=["api"],
+        security=BEARER,
+    )
+    def revoke(slug: str, credential_id: Any, json: RevokeRequest) -> Response:
+        """Revoke a credential: status list now, the registry once it is anchored."""
+        institution = g.authorization.institution
+        outcome = service.revoke(str(credential_id), json.reason or "unspecified", institution=institution)
         return jsonify(
             {
                 "id": outcome.credential_id,
@@ -138,12 +206,20 @@ def create_api_blueprint(service: IssuerService) -> Blueprint:
         )
 
     @bp.post("/institutions/<slug>/rosters")
+    @authorized_first(issuer_token)
+    @api_spec.validate(
+        query=RosterOptions,
+        resp=Responses(HTTP_201=RosterResult, **WRITE_ERRORS, **problems(422, 503)),
+        tags=["api"],
+        security=BEARER,
+    )
+    @request_body(ROSTER_BODY)
     def upload_roster(slug: str) -> tuple[Response, int]:
-        require(service, "issue", slug)
+        """Issue a course roster (CSV); all or nothing unless `allow_partial`."""
         data, options = read_roster_upload()
-        allow_partial = bodies.optional_bool(options.get("allow_partial"), "allow_partial")
-        template = options.get("template") or None
-        result = service.issue_roster(slug, data, allow_partial=allow_partial, default_template=template)
+        result = service.issue_roster(
+            slug, data, allow_partial=options.allow_partial, default_template=options.template
+        )
         return (
             jsonify(
                 {
@@ -159,10 +235,18 @@ def create_api_blueprint(service: IssuerService) -> Blueprint:
         )
 
     @bp.post("/institutions/<slug>/rosters/validate")
+    @authorized_first(issuer_token)
+    @api_spec.validate(
+        query=RosterOptions,
+        resp=Responses(HTTP_200=RosterValidation, **WRITE_ERRORS),
+        tags=["api"],
+        security=BEARER,
+    )
+    @request_body(ROSTER_BODY)
     def validate_roster(slug: str) -> Response:
-        require(service, "issue", slug)
+        """Check a roster without issuing: the per-row report."""
         data, options = read_roster_upload()
-        errors, total = service.validate_roster(data, default_template=options.get("template") or None)
+        errors, total = service.validate_roster(data, default_template=options.template)
         return jsonify(
             {
                 "valid": not errors,
@@ -172,13 +256,23 @@ def create_api_blueprint(service: IssuerService) -> Blueprint:
         )
 
     @bp.get("/institutions/<slug>/batches")
-    def batches(slug: str) -> Response:
-        require_any(service, READ_SCOPES, slug)
-        limit = bodies.query_int("limit", 100, 1, 1000)
-        return jsonify({"batches": [batch_summary(b) for b in service.list_batches(slug, limit=limit)]})
+    @authorized_first(reader)
+    @api_spec.validate(
+        query=BatchQuery, resp=Responses(HTTP_200=BatchList, **QUERY_ERRORS), tags=["api"], security=BEARER
+    )
+    def batches(slug: str, query: BatchQuery) -> Response:
+        """The institution's anchoring batches, newest first."""
+        return jsonify({"batches": [batch_summary(b) for b in service.list_batches(slug, limit=query.limit)]})
 
     @bp.post("/institutions/<slug>/anchor")
+    @api_spec.validate(
+        resp=Responses(HTTP_200=AnchorResult, **READ_ERRORS, **problems(502, 503)),
+        tags=["api"],
+        security=BEARER,
+        skip_validation=True,
+    )
     def anchor(slug: str) -> Response:
+        """Anchor the pending credentials now (admin scope)."""
         require(service, "admin", slug)
         anchored = service.anchor_now(slug)
         return jsonify(
@@ -198,13 +292,13 @@ def create_api_blueprint(service: IssuerService) -> Blueprint:
         )
 
     @bp.post("/institutions/<slug>/exports")
-    def export(slug: str) -> Response:
-        require_any(service, READ_SCOPES, slug)
-        body = bodies.json_object()
-        if bodies.optional_bool(body.get("all"), "all"):
-            ids = all_ids(service, slug)
-        else:
-            ids = check_ids(service, slug, bodies.id_list(body.get("ids")))
+    @authorized_first(reader)
+    @api_spec.validate(
+        json=ExportRequest, resp=Responses(HTTP_200=ZIP, **WRITE_ERRORS), tags=["api"], security=BEARER
+    )
+    def export(slug: str, json: ExportRequest) -> Response:
+        """Download credentials, QR codes and certificates as a streamed ZIP."""
+        ids = all_ids(service, slug) if json.all else check_ids(service, slug, json.ids or [])
         return zip_response(service, slug, ids)
 
     return bp

@@ -7,14 +7,17 @@ without a valid token gets its 401 even when its body is also wrong, and nothing
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import wraps
+from typing import Any, TypeVar, cast
 
-from flask import request
+from flask import g, request
 
 from issuer.service import Authorization, IssuerService
 from issuer.storage.errors import ForbiddenError, UnauthorizedError
 from issuer.storage.tokens import TokenInfo
 
+View = TypeVar("View", bound=Callable[..., Any])
 READ_SCOPES = ("issue", "revoke")
 """Reading an institution's records (lists, exports) needs any of its tokens' scopes ('admin'
 implies both)."""
@@ -57,3 +60,19 @@ def require_any(service: IssuerService, scopes: Sequence[str], institution: str 
     if refused is None:  # pragma: no cover - `scopes` is never empty
         raise UnauthorizedError("An API token is required.")
     raise refused
+
+
+def authorized_first(check: Callable[..., Any]) -> Callable[[View], View]:
+    """Run `check(**view_kwargs)` (e.g. `require(service, "issue", slug)`) before the request body is
+    validated, so a caller without a valid token gets its 401/403 whatever its body; the result is
+    `flask.g.authorization` for the view. Put it above `api_spec.validate`."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            g.authorization = check(**kwargs)
+            return view(*args, **kwargs)
+
+        return cast(View, guarded)
+
+    return decorate

@@ -18,8 +18,10 @@ from flask import Blueprint, Response, json, render_template, request
 from issuer.certificate import certificate_pdf
 from issuer.qr import qr_png, qr_svg
 from issuer.service import CredentialRecord, IssuerService
+from issuer.web.api_models import Health
 from issuer.web.links import CredentialLinks, links_for
 from issuer.web.presenters import achievement_of, anchor_proof
+from verifier.web.openapi import Media, Responses, api_spec, problems
 
 JSON_TYPES = ("application/json", "application/ld+json", "application/vc")
 PUBLIC_JSON_HEADERS = {"Access-Control-Allow-Origin": "*", "Vary": "Accept"}
@@ -40,6 +42,14 @@ def prefers_json() -> bool:
     return best != "text/html"
 
 
+HTML_PAGE = Media("text/html", "The page.")
+CREDENTIAL_JSON = Media("application/json", "The credential.", {"type": "object"})
+CREDENTIAL_PAGE = Media(
+    ("text/html", "application/json", "application/ld+json"), "The credential page, or its JSON (by Accept)."
+)
+DID_DOCUMENT = Media("application/did+json", "DID document.", {"type": "object"})
+
+
 def create_public_blueprint(service: IssuerService) -> Blueprint:
     bp = Blueprint("public", __name__)
     base_url = service.config.public_base_url
@@ -49,18 +59,28 @@ def create_public_blueprint(service: IssuerService) -> Blueprint:
         return record, links_for(base_url, record.id, record.url)
 
     @bp.get("/")
+    @api_spec.validate(resp=Responses(HTTP_200=HTML_PAGE), tags=["pages"], skip_validation=True)
     def index() -> str:
+        """Landing page: links to the verifier and the admin UI."""
         return render_template("index.html")
 
     @bp.get("/healthz")
+    @api_spec.validate(resp=Responses(HTTP_200=Health, **problems(503)), tags=["pages"], skip_validation=True)
     def healthz() -> Response:
+        """Health check (the database is reachable)."""
         service.count_credentials()  # touches the database: a broken one is a 503, not "ok"
         return Response(
             '{"status": "ok"}', mimetype="application/json", headers={"Cache-Control": "no-store"}
         )
 
     @bp.get("/credentials/<uuid:credential_id>")
+    @api_spec.validate(
+        resp=Responses(HTTP_200=CREDENTIAL_PAGE, HTTP_304="Not modified.", **problems(404)),
+        tags=["credentials"],
+        skip_validation=True,
+    )
     def credential(credential_id: Any) -> Response | str:
+        """The credential as it is now: an HTML page, or its JSON (Accept: application/json)."""
         record, links = load(credential_id)
         if prefers_json():
             best = request.accept_mimetypes.best_match(JSON_TYPES) or "application/json"
@@ -85,25 +105,49 @@ def create_public_blueprint(service: IssuerService) -> Blueprint:
         return response
 
     @bp.get("/credentials/<uuid:credential_id>/credential.json")
+    @api_spec.validate(
+        resp=Responses(HTTP_200=CREDENTIAL_JSON, HTTP_304="Not modified.", **problems(404)),
+        tags=["credentials"],
+        skip_validation=True,
+    )
     def credential_json(credential_id: Any) -> Response:
+        """The credential's JSON, with its anchor proof once anchored."""
         record, _links = load(credential_id)
         response = json_document(record.document)
         response.headers["Content-Disposition"] = f'inline; filename="credential-{record.id}.json"'
         return response
 
     @bp.get("/credentials/<uuid:credential_id>/qr.png")
+    @api_spec.validate(
+        resp=Responses(HTTP_200=Media("image/png", "PNG image."), **problems(404)),
+        tags=["credentials"],
+        skip_validation=True,
+    )
     def qr_code_png(credential_id: Any) -> Response:
+        """QR code opening the verifier page for this credential (PNG)."""
         _record, links = load(credential_id)
         return _immutable(Response(qr_png(links.verify), mimetype="image/png"))
 
     @bp.get("/credentials/<uuid:credential_id>/qr.svg")
+    @api_spec.validate(
+        resp=Responses(HTTP_200=Media("image/svg+xml", "SVG image."), **problems(404)),
+        tags=["credentials"],
+        skip_validation=True,
+    )
     def qr_code_svg(credential_id: Any) -> Response:
+        """QR code opening the verifier page for this credential (SVG)."""
         _record, links = load(credential_id)
         svg = qr_svg(links.verify, title="Verify this credential", scalable=True)
         return _immutable(Response(svg, mimetype="image/svg+xml"))
 
     @bp.get("/credentials/<uuid:credential_id>/certificate.pdf")
+    @api_spec.validate(
+        resp=Responses(HTTP_200=Media("application/pdf", "PDF."), **problems(404)),
+        tags=["credentials"],
+        skip_validation=True,
+    )
     def certificate(credential_id: Any) -> Response:
+        """The printable certificate (PDF)."""
         record, links = load(credential_id)
         pdf = certificate_pdf(record.document, verify_url=links.verify)
         response = Response(pdf, mimetype="application/pdf")
@@ -112,11 +156,19 @@ def create_public_blueprint(service: IssuerService) -> Blueprint:
         return response
 
     @bp.get("/.well-known/did.json")
+    @api_spec.validate(
+        resp=Responses(HTTP_200=DID_DOCUMENT, **problems(404)), tags=["did"], skip_validation=True
+    )
     def did_web_root() -> Response:
+        """did:web document of an institution served at this host's root."""
         return json_document(service.did_web_document(request.host), "application/did+json")
 
     @bp.get("/<path:did_path>/did.json")
+    @api_spec.validate(
+        resp=Responses(HTTP_200=DID_DOCUMENT, **problems(404)), tags=["did"], skip_validation=True
+    )
     def did_web_path(did_path: str) -> Response:
+        """did:web document of an institution served under a path."""
         return json_document(service.did_web_document(request.host, did_path), "application/did+json")
 
     return bp

@@ -26,7 +26,7 @@ from flask import Flask
 
 from issuer.service import IssuerService
 from issuer.web.app import create_app
-from issuer.web.bodies import MAX_UPLOAD_BYTES
+from issuer.web.limits import MAX_UPLOAD_BYTES
 from issuer.web.trust import verifier_config_for
 from verifier.config import VerifierConfig
 

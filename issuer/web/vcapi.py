@@ -19,6 +19,8 @@ not the caller's:
   `type` and `id` are accepted and replaced; any other credential property is refused (400),
   so a caller never believes a property was signed when it was not.
 - The institution is the API token's (`options.institution`, if given, must match).
+
+The request and response bodies are the models of issuer.web.api_models (validated by spectree).
 """
 
 from __future__ import annotations
@@ -26,42 +28,33 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from flask import Blueprint, Response, json, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
+from flask import json as flask_json
 
 from issuer.service import IssuerService
 from issuer.storage.errors import NotFoundError
-from issuer.web import bodies
-from issuer.web.auth import require
+from issuer.web.api_models import (
+    VcIssueCredential,
+    VcIssueRequest,
+    VcIssueResponse,
+    VcIssueSubject,
+    VcStatusRequest,
+    VcStatusResponse,
+)
+from issuer.web.auth import authorized_first, require
 from issuer.web.presenters import iso
 from verifier.errors import InputError
+from verifier.web.openapi import BEARER, Media, Responses, api_spec, problems
 
-ACCEPTED_CREDENTIAL_KEYS = frozenset({"@context", "type", "id", "issuer", "credentialSubject", "validFrom"})
-"""What a caller may put into `credential`; anything else would silently not be signed, so it is refused."""
-ACCEPTED_SUBJECT_KEYS = frozenset({"type", "name", "email", "identifier"})
-
-
-def _subject(credential: dict[str, Any]) -> dict[str, Any]:
-    subject = credential.get("credentialSubject")
-    if subject is None:
-        raise InputError("'credential.credentialSubject' is required (with the recipient's email).")
-    if not isinstance(subject, dict):
-        raise InputError("'credential.credentialSubject' must be one JSON object.")
-    unknown = sorted(set(subject) - ACCEPTED_SUBJECT_KEYS)
-    if unknown:
-        raise InputError(
-            f"The credentialSubject property {unknown[0]!r} cannot be set by the caller "
-            "(send name, and email or an e-mail identifier; the template sets the achievement)."
-        )
-    return subject
+STATUS_LIST = Media(
+    "application/json", "The BitstringStatusListCredential (ETag, If-None-Match).", {"type": "object"}
+)
 
 
-def _email(subject: dict[str, Any]) -> str:
-    email = subject.get("email")
-    if email is not None:
-        if not isinstance(email, str):
-            raise InputError("'credentialSubject.email' must be a string.")
-        return email
-    identifiers = subject.get("identifier")
+def _email(subject: VcIssueSubject) -> str:
+    if subject.email is not None:
+        return subject.email
+    identifiers = subject.identifier
     entries = identifiers if isinstance(identifiers, list) else [identifiers]
     for entry in entries:
         if (
@@ -77,75 +70,57 @@ def _email(subject: dict[str, Any]) -> str:
     )
 
 
-def issue_arguments(body: dict[str, Any], issuer_did: str) -> dict[str, Any]:
+def issue_arguments(body: VcIssueRequest, issuer_did: str) -> dict[str, Any]:
     """service.issue's keyword arguments from a VC-API issue request (see the module docstring)."""
-    credential = body.get("credential")
-    if not isinstance(credential, dict):
-        raise InputError("'credential' is required and must be a JSON object.")
-    options = bodies.optional_object(body, "options")
-    unknown = sorted(set(credential) - ACCEPTED_CREDENTIAL_KEYS)
-    if unknown:
-        raise InputError(
-            f"The credential property {unknown[0]!r} cannot be set by the caller: the template and the "
-            "institution decide it (send credentialSubject, validFrom and options.template)."
-        )
-    issuer = credential.get("issuer")
+    credential: VcIssueCredential = body.credential
+    issuer = credential.issuer
     issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
     if issuer is not None and issuer_id != issuer_did:
         raise InputError(f"'credential.issuer' must be this institution's DID ({issuer_did}) or absent.")
-    subject = _subject(credential)
-    name = subject.get("name")
-    if name is not None and not isinstance(name, str):
-        raise InputError("'credentialSubject.name' must be a string.")
-    valid_from = credential.get("validFrom")
-    if valid_from is not None and not isinstance(valid_from, str):
-        raise InputError("'credential.validFrom' must be a date or date-time string.")
     return {
-        "template": bodies.required_str(options, "template", limit=100),
-        "email": _email(subject),
-        "name": name,
-        "valid_from": valid_from,
+        "template": body.options.template,
+        "email": _email(credential.credentialSubject),
+        "name": credential.credentialSubject.name,
+        "valid_from": credential.validFrom,
     }
 
 
 def create_vcapi_blueprint(service: IssuerService) -> Blueprint:
+    """VC-API issue and status, and the public status lists."""
     bp = Blueprint("vcapi", __name__)
 
     @bp.post("/credentials/issue")
-    def issue() -> tuple[Response, int, dict[str, str]]:
-        token = require(service, "issue")
-        body = bodies.json_object()
-        options = bodies.optional_object(body, "options")
-        wanted = bodies.optional_str(options, "institution", limit=100)
-        if wanted is not None:
-            token = require(service, "issue", wanted)
-        arguments = issue_arguments(body, service.get_institution(token.institution).did)
+    @authorized_first(lambda: require(service, "issue"))
+    @api_spec.validate(
+        json=VcIssueRequest,
+        resp=Responses(HTTP_201=VcIssueResponse, **problems(400, 401, 403, 404, 413, 503)),
+        tags=["vc-api"],
+        security=BEARER,
+    )
+    def issue(json: VcIssueRequest) -> tuple[Response, int, dict[str, str]]:
+        """VC-API: issue a credential from a template (the token's institution signs it)."""
+        token = g.authorization
+        if json.options.institution is not None:
+            token = require(service, "issue", json.options.institution)
+        arguments = issue_arguments(json, service.get_institution(token.institution).did)
         issued = service.issue(token.institution, **arguments)
         return jsonify({"verifiableCredential": issued.document}), 201, {"Location": issued.document["id"]}
 
     @bp.post("/credentials/status")
-    def update_status() -> Response:
-        token = require(service, "revoke")
-        body = bodies.json_object()
-        credential_id = bodies.required_str(body, "credentialId", limit=2000)
-        changes = body.get("credentialStatus")
-        if not isinstance(changes, list) or not changes or not all(isinstance(c, dict) for c in changes):
-            raise InputError("'credentialStatus' must be a non-empty list of {type, status} objects.")
-        for change in changes:
-            if change.get("type") != "BitstringStatusListEntry":
-                raise InputError(
-                    "Only credentialStatus entries of type BitstringStatusListEntry are supported."
-                )
-            if change.get("status") != "revoked":
-                raise InputError(
-                    "Only the status 'revoked' can be set: revocation is permanent, and suspension "
-                    "is not offered."
-                )
-        reason = bodies.optional_str(body, "reason", limit=500) or "unspecified"
-        outcome = service.revoke(credential_id, reason, institution=token.institution)
+    @authorized_first(lambda: require(service, "revoke"))
+    @api_spec.validate(
+        json=VcStatusRequest,
+        resp=Responses(HTTP_200=VcStatusResponse, **problems(400, 401, 403, 404, 409, 413, 503)),
+        tags=["vc-api"],
+        security=BEARER,
+    )
+    def update_status(json: VcStatusRequest) -> Response:
+        """VC-API: revoke a credential (the only status change offered)."""
+        reason = json.reason or "unspecified"
+        outcome = service.revoke(json.credentialId, reason, institution=g.authorization.institution)
         return jsonify(
             {
-                "credentialId": credential_id,
+                "credentialId": json.credentialId,
                 "credentialStatus": [{"type": "BitstringStatusListEntry", "status": "revoked"}],
                 "revokedAt": iso(outcome.revoked_at),
                 "reason": outcome.reason,
@@ -155,11 +130,17 @@ def create_vcapi_blueprint(service: IssuerService) -> Blueprint:
         )
 
     @bp.get("/status-lists/<list_id>")
+    @api_spec.validate(
+        resp=Responses(HTTP_200=STATUS_LIST, HTTP_304="Not modified (If-None-Match).", **problems(404)),
+        tags=["vc-api"],
+        skip_validation=True,
+    )
     def status_list(list_id: str) -> Response:
+        """A signed BitstringStatusListCredential (W3C Bitstring Status List)."""
         if len(list_id) > 200:
             raise NotFoundError("There is no such status list.")
         document = service.status_list_credential(list_id)
-        payload = json.dumps(document, ensure_ascii=False).encode("utf-8")
+        payload = flask_json.dumps(document, ensure_ascii=False).encode("utf-8")
         etag = hashlib.sha256(payload).hexdigest()[:32]
         response = Response(payload, mimetype="application/json")
         response.set_etag(etag)

@@ -6,6 +6,7 @@ from flask import Flask, Response, jsonify, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from verifier.config import VerifierConfig
+from verifier.errors import InputError
 from verifier.web.blueprint import MAX_REQUEST_BYTES, create_blueprint
 from verifier.web.security import add_security_headers
 
@@ -19,6 +20,14 @@ def create_app(config: VerifierConfig) -> Flask:
     @app.get("/")
     def index() -> Response:
         return redirect("/verify")  # type: ignore[return-value]
+
+    @app.errorhandler(InputError)
+    def bad_input(exc: InputError) -> tuple[Response, int]:
+        response = jsonify(
+            {"type": "about:blank", "title": "Invalid request", "status": 400, "detail": str(exc)}
+        )
+        response.mimetype = "application/problem+json"
+        return response, 400
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Response | str, int]:

@@ -11,13 +11,14 @@ Every route calls the same `Verifier.verify_bytes` as the CLI.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
 from datetime import UTC
+from json import dumps
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
+from pydantic import BaseModel, Field
 
 from verifier.config import VerifierConfig
 from verifier.pipeline import MAX_CREDENTIAL_BYTES, Verifier
@@ -26,6 +27,53 @@ from verifier.schema import parse_datetime
 from verifier.sources import SourceError, credential_url_from_link, fetch_url
 from verifier.urls import MalformedURLError
 from verifier.web.verify_pool import VerifyGate, slots_from_env
+from verifier.web.openapi import Media, Problem, Responses, api_spec, error_page, problems, request_body
+
+BUSY = error_page("Every verification slot is taken: retry after Retry-After seconds.")
+VERIFY_FORM = {
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "properties": {
+                "credential_json": {"type": "string"},
+                "credential_file": {"type": "string", "contentMediaType": "application/json"},
+                "credential_url": {"type": "string", "format": "uri"},
+            },
+        }
+    }
+}
+
+
+class VerifyPageQuery(BaseModel):
+    credential: str | None = Field(None, description="URL of a credential to fetch and verify.")
+
+
+class VerifyOptions(BaseModel):
+    recipient: str | None = Field(None, description="The recipient's e-mail, to match its hashed identifier.")
+
+
+class VerifyRequest(BaseModel):
+    """VC-API verify request."""
+
+    verifiableCredential: dict[str, Any]
+    options: VerifyOptions | None = None
+
+
+class Finding(BaseModel):
+    name: str
+    code: str
+    message: str
+
+
+class VerifyResponse(BaseModel):
+    """VC-API verify answer, with MedCred's full report."""
+
+    verified: bool
+    checks: list[str]
+    warnings: list[Finding]
+    errors: list[Finding]
+    report: dict[str, Any]
+
 
 MAX_REQUEST_BYTES = MAX_CREDENTIAL_BYTES + 64 * 1024
 
@@ -64,8 +112,19 @@ def create_blueprint(
         return render_template("verify.html", report=report, error=error, VALID=VALID), status
 
     @bp.get("/verify")
-    def verify_page() -> tuple[str, int]:
-        link = request.args.get("credential", "").strip()
+    @api_spec.validate(
+        query=VerifyPageQuery,
+        resp=Responses(
+            HTTP_200=Media("text/html", "The form, or the verdict."),
+            HTTP_400=error_page("Malformed query string."),
+            HTTP_502=Media("text/html", "The credential could not be fetched."),
+            HTTP_503=BUSY,
+        ),
+        tags=["verifier"],
+    )
+    def verify_page(query: VerifyPageQuery) -> tuple[str, int]:
+        """Verifier page; with ?credential=<URL> (what QR codes open) the verdict for that credential."""
+        link = (query.credential or "").strip()
         if not link:
             return render(None)
         try:
@@ -79,7 +138,20 @@ def create_blueprint(
         return render(verifier().verify_bytes(data, source=url))
 
     @bp.post("/verify")
+    @api_spec.validate(
+        resp=Responses(
+            HTTP_200=Media("text/html", "The verdict."),
+            HTTP_400=Media("text/html", "Nothing to verify."),
+            HTTP_413=Problem,
+            HTTP_502=Media("text/html", "The linked credential could not be fetched."),
+            HTTP_503=BUSY,
+        ),
+        tags=["verifier"],
+        skip_validation=True,
+    )
+    @request_body(VERIFY_FORM)
     def verify_submit() -> tuple[str, int]:
+        """Verify a pasted, uploaded or linked credential (HTML form)."""
         pasted = request.form.get("credential_json", "")
         upload = request.files.get("credential_file")
         url = request.form.get("credential_url", "").strip()
@@ -103,13 +175,15 @@ def create_blueprint(
         return render(verifier().verify_bytes(data, source=source))
 
     @bp.post("/credentials/verify")
-    def vc_api_verify() -> tuple[Response, int]:
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict) or not isinstance(body.get("verifiableCredential"), dict):
-            return _problem(400, "Malformed request", 'Send {"verifiableCredential": {...}} as JSON.')
-        options: dict[str, Any] = body.get("options") if isinstance(body.get("options"), dict) else {}
-        recipient = options.get("recipient") if isinstance(options.get("recipient"), str) else None
-        report = verifier().verify_bytes(json.dumps(body["verifiableCredential"]), recipient=recipient)
+    @api_spec.validate(
+        json=VerifyRequest,
+        resp=Responses(HTTP_200=VerifyResponse, **problems(400, 413, 503)),
+        tags=["vc-api"],
+    )
+    def vc_api_verify(json: VerifyRequest) -> tuple[Response, int]:
+        """VC-API: verify a credential (200 with verified true or false)."""
+        recipient = json.options.recipient if json.options else None
+        report = verifier().verify_bytes(dumps(json.verifiableCredential), recipient=recipient)
         result = {
             "verified": report.valid,
             "checks": [c.name for c in report.checks if c.status == "pass"],
@@ -120,9 +194,3 @@ def create_blueprint(
         return jsonify(result), 200
 
     return bp
-
-
-def _problem(status: int, title: str, detail: str) -> tuple[Response, int]:
-    response = jsonify({"type": "about:blank", "title": title, "status": status, "detail": detail})
-    response.mimetype = "application/problem+json"
-    return response, status

@@ -1,0 +1,336 @@
+"""Typed request and response bodies of the issuer's HTTP API (pydantic), declared on the routes
+with `verifier.web.openapi.api_spec` (see that module for how a new endpoint uses them).
+
+Requests are validated before the view runs: unknown JSON fields are refused (`extra="forbid"`),
+so a caller never believes a field was used when it was not. Responses are documented here and
+checked against the document by the schemathesis test; they allow extra members.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from issuer.storage.models import CREDENTIAL_STATES
+from verifier.web.openapi import RowError
+
+CredentialState = Literal["pending", "submitted", "anchored"]
+assert set(CredentialState.__args__) == set(CREDENTIAL_STATES)  # type: ignore[attr-defined]
+
+
+class Request(BaseModel):
+    """A request body: unknown fields are a 400, strings are taken as sent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Answer(BaseModel):
+    """A response body (documentation; extra members allowed)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+# --- requests -------------------------------------------------------------------------------------
+
+
+class IssueRequest(Request):
+    """Issue one credential from a template."""
+
+    template: str = Field(min_length=1, max_length=100, description="Template slug (GET /api/v1/templates).")
+    email: str = Field(min_length=1, max_length=320, description="Hashed with a salt into the credential.")
+    name: str | None = Field(
+        None, max_length=1000, description="Printed on the credential if the institution includes names."
+    )
+    valid_from: str | None = Field(
+        None,
+        max_length=64,
+        validation_alias=AliasChoices("validFrom", "valid_from"),
+        description="YYYY-MM-DD or ISO 8601 date-time (default now); `valid_from` works too.",
+    )
+
+    @field_validator("template", "email")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+class RevokeRequest(Request):
+    """Why a credential is revoked (the body may be empty)."""
+
+    reason: str | None = Field(
+        None,
+        max_length=500,
+        description="Free text; issued-in-error, superseded, misconduct, key-compromise, withdrawn also set "
+        "the registry's reason code.",
+    )
+
+
+class ListQuery(BaseModel):
+    """Filters and paging of the credential list."""
+
+    state: CredentialState | None = Field(None, description="Anchoring state.")
+    revoked: bool | None = Field(None, description="Only revoked (true) or only unrevoked (false).")
+    limit: int = Field(100, ge=1, le=1000)
+    offset: int = Field(0, ge=0, le=10**9)
+
+    @field_validator("state", "revoked", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+
+class BatchQuery(BaseModel):
+    limit: int = Field(100, ge=1, le=1000)
+
+
+class RosterOptions(BaseModel):
+    """Options of a roster upload (query string, or multipart fields beside `file`)."""
+
+    allow_partial: bool = Field(False, description="Issue the valid rows even if some rows have errors.")
+    template: str | None = Field(None, max_length=100, description="Template for rows without one.")
+
+    @field_validator("allow_partial", mode="before")
+    @classmethod
+    def _empty_is_false(cls, value: Any) -> Any:
+        return False if value in ("", None) else value
+
+
+def split_ids(value: Any) -> Any:
+    """Ids from a JSON array, or from a form field separated by commas or whitespace."""
+    if isinstance(value, str):
+        value = value.replace(",", " ").split()
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        value = list(dict.fromkeys(v.strip() for v in value if v.strip()))
+    return value
+
+
+class ExportRequest(Request):
+    """Either `ids` (e.g. those a roster upload returned) or `all: true`."""
+
+    ids: list[str] | None = Field(None, max_length=100_000, description="Credential ids.")
+    all: bool = Field(False, description="Every credential of the institution.")
+
+    @field_validator("ids", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        return split_ids(value)
+
+    @model_validator(mode="after")
+    def _something_chosen(self) -> ExportRequest:
+        if not self.all and not self.ids:
+            raise ValueError("name at least one credential in 'ids', or send all: true")
+        return self
+
+
+class AdminExportForm(BaseModel):
+    """The admin UI's download form."""
+
+    csrf_token: str = ""
+    ids: list[str] | None = Field(None, max_length=100_000)
+    all: str | None = None
+
+    @field_validator("ids", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        return split_ids(value)
+
+
+class PageQuery(BaseModel):
+    """The admin list's page and filter."""
+
+    page: int = Field(1, ge=1, le=10**6)
+    state: str | None = None
+
+
+class VcIssueSubject(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Any = None
+    name: str | None = Field(None, description="Printed on the credential (optional).")
+    email: str | None = Field(None, max_length=320)
+    identifier: Any = Field(
+        None,
+        description='An entry {"identityType": "emailAddress", "hashed": false, "identityHash": "<e-mail>"} '
+        "gives the e-mail (hashed before signing).",
+    )
+
+
+class VcIssueCredential(BaseModel):
+    """A partial credential: the template and the institution decide everything else."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    context: Any = Field(None, alias="@context")
+    type: Any = None
+    id: Any = None
+    issuer: str | dict[str, Any] | None = Field(None, description="The institution's DID, if given.")
+    credentialSubject: VcIssueSubject
+    validFrom: str | None = Field(None, max_length=64)
+
+
+class VcIssueOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    template: str = Field(min_length=1, max_length=100)
+    institution: str | None = Field(None, max_length=100, description="Must be the token's institution.")
+
+
+class VcIssueRequest(Request):
+    credential: VcIssueCredential
+    options: VcIssueOptions
+
+
+class VcStatusChange(BaseModel):
+    type: Literal["BitstringStatusListEntry"]
+    status: Literal["revoked"] = Field(
+        description="Only 'revoked': revocation is permanent, and suspension is not offered."
+    )
+
+
+class VcStatusRequest(Request):
+    credentialId: str = Field(max_length=2000, description="The credential's URL, urn:uuid or UUID.")
+    credentialStatus: list[VcStatusChange] = Field(min_length=1)
+    reason: str | None = Field(None, max_length=500)
+
+
+# --- responses ------------------------------------------------------------------------------------
+
+
+class Links(Answer):
+    self: str
+    json_: str = Field(alias="json")
+    qrPng: str
+    qrSvg: str
+    certificate: str
+    verify: str
+
+
+class CredentialSummary(Answer):
+    """What the API says about a credential; `credential` is the document itself where asked."""
+
+    id: str
+    url: str
+    institution: str
+    template: str
+    achievement: str | None = None
+    recipientName: str | None = None
+    state: CredentialState
+    issuedAt: str | None = None
+    validFrom: str | None = None
+    validUntil: str | None = None
+    revoked: bool
+    revocation: Literal["active", "revoked", "after-anchoring", "pending"]
+    revocationReason: str | None = None
+    revokedAt: str | None = None
+    statusListId: str
+    statusIndex: int
+    batchRoot: str | None = None
+    links: Links
+    credential: dict[str, Any] | None = Field(
+        None, description="The Open Badges 3.0 / VC 2.0 credential with its proof set."
+    )
+
+
+class CredentialList(Answer):
+    credentials: list[CredentialSummary]
+    limit: int
+    offset: int
+
+
+class RevocationResult(Answer):
+    id: str
+    revokedAt: str | None = None
+    reason: str
+    reasonCode: int
+    onChain: Literal["revoked", "after-anchoring", "pending"]
+    transactionHash: str | None = None
+    credential: CredentialSummary
+
+
+class RosterCredential(Answer):
+    id: str
+    url: str | None = None
+    row: int | None = None
+
+
+class RosterResult(Answer):
+    issued: int
+    totalRows: int
+    errors: list[RowError]
+    credentials: list[RosterCredential]
+
+
+class RosterValidation(Answer):
+    valid: bool
+    totalRows: int
+    errors: list[RowError]
+
+
+class Batch(Answer):
+    id: int
+    institution: str
+    root: str
+    size: int
+    state: str
+    transactionHash: str | None = None
+    blockNumber: int | None = None
+    createdAt: str | None = None
+    anchoredAt: str | None = None
+    attempts: int
+    lastError: str | None = None
+    selfCheck: str | None = None
+
+
+class BatchList(Answer):
+    batches: list[Batch]
+
+
+class AnchoredBatch(Answer):
+    batch: int
+    root: str
+    size: int
+    transactionHash: str | None = None
+    blockNumber: int | None = None
+
+
+class AnchorResult(Answer):
+    anchored: list[AnchoredBatch]
+    counts: dict[str, int]
+
+
+class Institution(Answer):
+    slug: str
+    name: str
+    did: str
+    ethereumAddress: str
+    verificationMethod: str
+    registrationState: str
+    includeNames: bool
+    createdAt: str | None = None
+    didWebUrl: str | None = None
+    counts: dict[str, int]
+
+
+class Template(Answer):
+    slug: str
+
+
+class TemplateList(Answer):
+    templates: list[Template]
+
+
+class VcIssueResponse(Answer):
+    verifiableCredential: dict[str, Any]
+
+
+class VcStatusResponse(Answer):
+    credentialId: str
+    credentialStatus: list[dict[str, Any]]
+    revokedAt: str | None = None
+    reason: str
+    onChain: str
+    transactionHash: str | None = None
+
+
+class Health(Answer):
+    status: Literal["ok"]
