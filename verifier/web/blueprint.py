@@ -26,8 +26,8 @@ from verifier.report import VALID, Report
 from verifier.schema import parse_datetime
 from verifier.sources import SourceError, credential_url_from_link, fetch_url
 from verifier.urls import MalformedURLError
-from verifier.web.verify_pool import VerifyGate, slots_from_env
 from verifier.web.openapi import Media, Problem, Responses, api_spec, error_page, problems, request_body
+from verifier.web.verify_pool import VerifyGate, slots_from_env
 
 BUSY = error_page("Every verification slot is taken: retry after Retry-After seconds.")
 VERIFY_FORM = {
