@@ -14,6 +14,8 @@ import argparse
 import multiprocessing
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -67,6 +69,35 @@ def _api_load(url: str, token: str, requests_total: int, concurrency: int) -> li
     return latencies
 
 
+def compare_rosters(service: IssuerService, sizes: list[int], settings: Settings) -> None:
+    """Each roster size issued in one process, on the pool (forced) and as `issue_roster` chooses;
+    then a 2,000-row `medcred issue-batch` as a user runs it (process start-up included)."""
+    workers = os.cpu_count() or 1
+    print(f"rosters (issue_roster: parse, sign, store), pool of {workers} forked workers:")
+    for size in sizes:
+        figures = []
+        for label, pool in (("1 process", False), ("pool", True), ("auto", None)):
+            start = time.perf_counter()
+            result = service.issue_roster("bench", roster(size), pool=pool)
+            elapsed = time.perf_counter() - start
+            assert len(result.issued) == size
+            figures.append(f"{label} {elapsed:6.2f} s ({size / elapsed:,.0f}/s)")
+        print(f"  {size:>6} rows: " + "   ".join(figures))
+    path = settings.data_dir / "roster-2000.csv"
+    path.write_text(roster(2000))
+    env = {**os.environ, "MEDCRED_DATA_DIR": str(settings.data_dir), "MEDCRED_CHAIN": settings.chain}
+    medcred = str(Path(sys.executable).parent / "medcred")
+    start = time.perf_counter()
+    subprocess.run(
+        [medcred, "issue-batch", "--institution", "bench", str(path)],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    elapsed = time.perf_counter() - start
+    print(f"  medcred issue-batch, 2000 rows, whole command: {elapsed:.2f} s ({2000 / elapsed:,.0f}/s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -76,6 +107,10 @@ def main() -> None:
     parser.add_argument("--chain", choices=["local", "memory"], default="local")
     parser.add_argument("--api", type=int, default=2000, help="issue requests through the HTTP API")
     parser.add_argument("--api-clients", type=int, default=8)
+    parser.add_argument(
+        "--roster-sizes", default="200,2000,10000", help="rosters signed with 1 process and with the pool"
+    )
+    parser.add_argument("--rosters-only", action="store_true", help="only the roster comparison")
     args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="medcred-bench-"))
     settings = Settings(data_dir=data, chain=args.chain)
@@ -96,6 +131,10 @@ def main() -> None:
         print(f"machine: {os.cpu_count()} cores; database: {service.db.dialect}; chain: {args.chain}")
 
         service.issue("bench", "acls", "warmup@example.org", name="Warm Up")
+        compare_rosters(service, [int(n) for n in args.roster_sizes.split(",")], settings)
+        if args.rosters_only:
+            service.close()
+            return
         start = time.perf_counter()
         for i in range(args.single):
             service.issue("bench", "acls", f"single{i}@example.org", name=f"Single {i}")

@@ -5,7 +5,7 @@ and stored as `pending`; the anchoring worker takes it from there. Three short s
 database is never locked while signing, which is where the time goes:
 
 1. allocate ids and status positions (one small transaction; a crash here only wastes positions),
-2. build and sign (no transaction; large rosters on a pool of processes, one per core),
+2. build and sign (no transaction; large rosters on a pool of processes when that is faster),
 3. insert every credential in one transaction (one round trip per few hundred rows).
 
 A roster is validated completely before anything is issued: every problem is reported with its
@@ -18,7 +18,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import multiprocessing
+import os
 import re
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -42,8 +46,13 @@ from verifier.errors import InputError
 
 MAX_ROSTER_ROWS = 100_000
 MAX_NAME_LENGTH = 200
-PARALLEL_THRESHOLD = 200
-"""Below this many credentials, signing in-process beats starting work on the pool."""
+PROBE = 50
+"""Credentials signed in-process first, timing them, before deciding whether a pool pays off."""
+POOL_START_S = {"fork": 0.15, "forkserver": 1.5}
+"""Seconds until a pool of 2 workers signs, by start method (benchmarks/bench_issuer.py, 2 cores):
+a fork server imports the issuer again, forked workers start with everything imported."""
+POOL_OVERHEAD = 1.25
+"""Pool time per credential over in-process time (pickling the signed documents back)."""
 CHUNK = 100
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -347,6 +356,41 @@ def _sign_one(
     return sign(document, key, method)
 
 
+def _pool_start_method() -> str:
+    """`fork` when this process runs a single thread (the CLI): the workers start at once with
+    everything already imported and share its memory. With other threads (a web server, the
+    anchoring worker) a fork could copy a lock held by one of them, so `forkserver` is used."""
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return "fork"
+    return "forkserver"
+
+
+def free_cores() -> float:
+    """Cores not busy with other work: the core count less the 1-minute load average beyond this
+    process (on a shared machine two workers on two busy cores are slower than one process)."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # pragma: no cover - no load average on this platform
+        return float(cores)
+    return max(1.0, cores - max(0.0, load - 1.0))
+
+
+def pool_pays_off(
+    remaining: int, seconds_each: float, workers: int, start_method: str, cores: float | None = None
+) -> bool:
+    """Whether signing `remaining` credentials on up to `workers` processes is expected to end sooner
+    than in this process: `seconds_each` is the time per credential measured here, a pool costs
+    POOL_START_S to start and POOL_OVERHEAD per credential, and runs on at most `cores` free cores
+    (default `free_cores()`)."""
+    if workers <= 1 or remaining <= 0:
+        return False
+    parallel = min(float(workers), cores if cores is not None else free_cores())
+    single = remaining * seconds_each
+    pooled = POOL_START_S[start_method] + single * POOL_OVERHEAD / parallel
+    return pooled < single
+
+
 def sign_all(
     jobs: Sequence[_Job],
     key: Ed25519KeyPair,
@@ -355,36 +399,48 @@ def sign_all(
     base_url: str,
     *,
     workers: int = 1,
+    pool: bool | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Build and sign every job, in order; on `workers` processes when there are enough jobs.
+    """Build and sign every job, in order: in this process, or on `workers` processes when that is
+    measured to be faster.
 
-    The pool is made per call with the key handed over in memory (never written anywhere); it
-    costs a fraction of a second against the seconds a large roster takes.
+    `pool` None decides by cost: the first PROBE jobs are signed here, timing them, and the rest go
+    to a pool only if `pool_pays_off` (on 2 idle cores at ~1,800 credentials/s per process that is
+    from about 700 rows with forked workers and about 7,000 with a fork server; none while the
+    other core is busy; benchmarks/bench_issuer.py prints the figures). True or
+    False forces the choice (benchmarks, tests). The key reaches the workers in memory only.
     """
     tick = progress or (lambda _n: None)
-    if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
-        out = []
-        for job in jobs:
+    out: list[dict[str, Any]] = []
+    start_method = _pool_start_method()
+    probe = 0 if pool else min(len(jobs), PROBE if pool is None and workers > 1 else len(jobs))
+    started = time.perf_counter()
+    for job in jobs[:probe]:
+        out.append(_sign_one(job, key, method, profile, base_url))
+        tick(1)
+    rest = jobs[probe:]
+    seconds_each = (time.perf_counter() - started) / max(probe, 1)
+    if not rest or (pool is None and not pool_pays_off(len(rest), seconds_each, workers, start_method)):
+        for job in rest:
             out.append(_sign_one(job, key, method, profile, base_url))
             tick(1)
         return out
-    import multiprocessing  # noqa: PLC0415 - only large rosters need it
-
-    chunks = [jobs[i : i + CHUNK] for i in range(0, len(jobs), CHUNK)]
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["issuer.issuance"])
-    results: list[dict[str, Any]] = []
+    chunk = max(1, min(CHUNK, -(-len(rest) // (workers * 4))))
+    chunks = [rest[i : i + chunk] for i in range(0, len(rest), chunk)]
+    context = multiprocessing.get_context(start_method)
+    if start_method == "forkserver":
+        context.set_forkserver_preload(["issuer.issuance"])
     with ProcessPoolExecutor(
-        max_workers=workers,
+        max_workers=max(workers, 1),
         mp_context=context,
         initializer=_init_worker,
         initargs=(key.seed, method, profile, base_url),
-    ) as pool:
-        for signed in pool.map(_sign_jobs, chunks):
-            results.extend(signed)
+    ) as executor:
+        for signed in executor.map(_sign_jobs, chunks):
+            out.extend(signed)
             tick(len(signed))
-    return results
+    return out
 
 
 # ---------------------------------------------------------------------------- issuing
@@ -412,6 +468,7 @@ def issue_requests(
     base_url: str,
     rows: Sequence[int | None] | None = None,
     workers: int = 1,
+    pool: bool | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> list[IssuedCredential]:
     """Allocate, sign and store `requests` for `institution` (already validated)."""
@@ -431,7 +488,14 @@ def issue_requests(
         for request, credential_id, (list_id, index) in zip(requests, ids, positions, strict=True)
     ]
     documents = sign_all(
-        jobs, key, institution.verification_method, profile, base_url, workers=workers, progress=progress
+        jobs,
+        key,
+        institution.verification_method,
+        profile,
+        base_url,
+        workers=workers,
+        pool=pool,
+        progress=progress,
     )
     now = utcnow()
     records = []

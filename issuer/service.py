@@ -406,12 +406,15 @@ class IssuerService:
         default_template: str | None = None,
         progress: Callable[[int], None] | None = None,
         workers: int | None = None,
+        pool: bool | None = None,
     ) -> RosterResult:
         """Issue a CSV roster (columns email, template, name, valid_from).
 
         RosterError listing every problem, and nothing issued, if any row is wrong, unless
         `allow_partial`: then the valid rows are issued and `errors` lists the rest.
-        `progress(n)` is called as credentials are signed (for a progress bar).
+        `progress(n)` is called as credentials are signed (for a progress bar). Signing uses up to
+        `workers` processes (default: one per core) when that is measured to be faster; `pool`
+        True/False forces the choice (see `issuer.issuance.sign_all`).
         """
         row = self._issuer(slug)
         valid, errors, total = parse_roster(
@@ -427,6 +430,7 @@ class IssuerService:
             base_url=self.config.public_base_url,
             rows=[number for number, _ in valid],
             workers=workers if workers is not None else (os.cpu_count() or 1),
+            pool=pool,
             progress=progress,
         )
         return RosterResult(issued=issued, errors=errors, total_rows=total)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from issuer_testlib import roster
 from sqlalchemy import text
 
+from issuer import issuance
 from issuer.institutions import eth_account, get_institution, signing_key
 from issuer.issuance import RosterError
 from issuer.service import IssuerService
@@ -75,8 +78,14 @@ def test_bad_single_requests_are_input_errors(service: IssuerService) -> None:
         service.issue("sim", "no-such", "a@example.org")
 
 
-def test_large_roster_uses_the_signing_pool_and_keeps_row_order(service: IssuerService) -> None:
-    result = service.issue_roster("sim", roster(450), workers=2)
+@pytest.mark.parametrize("start_method", ["fork", "forkserver"])
+def test_a_roster_signed_on_the_pool_keeps_row_order_and_verifies(
+    service: IssuerService, monkeypatch: pytest.MonkeyPatch, start_method: str
+) -> None:
+    monkeypatch.setattr(issuance, "_pool_start_method", lambda: start_method)
+    ticks: list[int] = []
+    result = service.issue_roster("sim", roster(450), workers=2, pool=True, progress=ticks.append)
+    assert sum(ticks) == 450
     assert [c.row for c in result.issued] == list(range(2, 452))
     sample = result.issued[321].document
     assert verify_proofs(sample).verified
@@ -116,3 +125,28 @@ def test_no_secret_is_stored_in_clear(service: IssuerService, tmp_path: Path) ->
     assert json.loads(
         json.dumps(service.list_institutions()[0].__dict__, default=str)
     )  # the view has no secrets
+
+
+def test_the_pool_is_used_only_where_it_is_measured_to_pay_off() -> None:
+    each = 1 / 1800  # seconds per credential in the signing loop, as measured on 2 cores
+    pays = issuance.pool_pays_off
+    assert not pays(200, each, 2, "fork", cores=2)
+    assert pays(2000, each, 2, "fork", cores=2)
+    # A fork server imports the issuer again: 2,000 rows do not pay for it, 10,000 do.
+    assert not pays(2000, each, 2, "forkserver", cores=2)
+    assert pays(10_000, each, 2, "forkserver", cores=2)
+    # One free core (the other busy with other work), or one worker: never.
+    assert not pays(100_000, each, 2, "fork", cores=1)
+    assert not pays(100_000, each, 1, "fork", cores=2)
+
+
+def test_a_single_threaded_process_forks_its_signing_workers() -> None:
+    """The CLI (one thread) forks workers that start with everything imported; a process with
+    other threads (the web server) uses the fork server instead."""
+    code = (
+        "import threading, time; from issuer import issuance; print(issuance._pool_start_method());"
+        "threading.Thread(target=time.sleep, args=(1,), daemon=True).start();"
+        "print(issuance._pool_start_method())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["fork", "forkserver"]
