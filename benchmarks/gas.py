@@ -61,6 +61,20 @@ def main() -> None:
     scattered = issuer.revoke_batch(root, list(range(101, 1_000, 9)), "superseded")
     rows.append((f"revoke {len(range(101, 1_000, 9))} scattered in bulk", scattered.gas_used))
 
+    key_id = os.urandom(32)
+    issuer.register_key(key_id, 0, 0)
+    rows.append(("retire key", issuer.retire_key(key_id, 2**40).gas_used))
+    rows.append(("suspend issuer", registry.suspend_issuer(issuer_account.address).gas_used))
+    rows.append(
+        (
+            "restore key window",
+            registry.restore_key_window(issuer_account.address, key_id, 2**40 - 10, 0).gas_used,
+        )
+    )
+    rows.append(
+        ("move issuer", registry.move_issuer(issuer_account.address, Account.create().address).gas_used)
+    )
+
     print(f"Chain: {chain.kind} (chain id {chain.chain_id})\n")
     print(f"{'operation':<32}{'gas':>12}")
     for name, gas in rows:

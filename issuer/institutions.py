@@ -9,8 +9,9 @@ worker calls it before anchoring).
 Registration: on a development chain (memory, anvil) the governor registers the account and the
 faucet funds it, automatically; on a real chain governance must do that, and `ensure_registered`
 returns the sentences saying what to do. Either way the institution then registers its signing key
-itself (`registerKey`, valid from a little before now, open-ended), which it can only do as an
-active issuer.
+itself (`registerKey`, open-ended), which it can only do as an active issuer; the registry makes the
+key valid from its registration block on, and credentials are signed only once that has happened
+(a signature dated before its key was registered verifies INVALID).
 """
 
 from __future__ import annotations
@@ -292,6 +293,11 @@ def ensure_registered(
         outcome.transactions.append(
             writer.register_key(row.key_fingerprint, row.key_valid_from, row.key_valid_until or 0).tx_hash
         )
+        key_info = chain.fresh_reader().key(row.eth_address, row.key_fingerprint)
+    if key_info.exists:
+        # The registry starts a key's window no earlier than its registration block: signatures are
+        # dated from then on (issuer.signing.signing_time), or they would predate their own key.
+        row.key_valid_from = key_info.valid_from
     outcome.state = row.registration_state = REGISTERED
     row.chain_id = ctx.deployment.chain_id
     row.registry_address = ctx.deployment.address

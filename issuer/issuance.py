@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from issuer.credential_builder import IssuerProfile, Recipient, build_credential
 from issuer.institutions import issuer_profile, record_event
 from issuer.keys import Ed25519KeyPair
-from issuer.signing import sign
+from issuer.signing import sign, signing_time
 from issuer.status_list import status_entry
 from issuer.storage.database import Database
 from issuer.storage.models import PENDING, Credential, Institution, utcnow
@@ -324,6 +324,8 @@ class _Job:
     valid_from: datetime | None
     credential_id: str
     status: dict[str, Any]
+    created: datetime | None = None
+    """The signature's date (see `issuer.signing.signing_time`); None: now."""
 
 
 _worker_state: tuple[Ed25519KeyPair, str, IssuerProfile, str] | None = None
@@ -353,7 +355,7 @@ def _sign_one(
         base_url=base_url,
         credential_status=job.status,
     )
-    return sign(document, key, method)
+    return sign(document, key, method, created=job.created)
 
 
 def _pool_start_method() -> str:
@@ -477,6 +479,7 @@ def issue_requests(
     positions = _allocate(db, institution, len(requests))
     ids = [str(uuid.uuid4()) for _ in requests]
     profile = issuer_profile(institution)
+    created = signing_time(institution.key_valid_from)
     jobs = [
         _Job(
             template=request.template,
@@ -484,6 +487,7 @@ def issue_requests(
             valid_from=request.valid_from,
             credential_id=f"{base_url}/credentials/{credential_id}",
             status=status_entry(f"{base_url}/status-lists/{list_id}", index),
+            created=created,
         )
         for request, credential_id, (list_id, index) in zip(requests, ids, positions, strict=True)
     ]

@@ -114,9 +114,10 @@ def push_revocations(
     done: dict[str, str] = {}
     for (owner, root, code), members in sorted(groups.items()):
         reader = chain.fresh_reader()
-        already = [(cid, leaf) for cid, leaf in members if reader.is_revoked(root, leaf)]
+        account = institutions[owner].eth_address
+        already = [(cid, leaf) for cid, leaf in members if reader.is_revoked(account, root, leaf)]
         for cid, leaf in already:  # revoked by a transaction whose hash was never recorded
-            found = reader.revocation(root, leaf)
+            found = reader.revocation(account, root, leaf)
             tx_hash = found.transaction_hash if found else "0x" + "00" * 32
             _record(db, [cid], tx_hash)
             done[cid] = tx_hash

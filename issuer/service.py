@@ -65,6 +65,7 @@ from issuer.storage.errors import ConflictError, ForbiddenError, NotFoundError, 
 from issuer.storage.models import (
     ANCHORED,
     PENDING,
+    REGISTERED,
     AnchorRequest,
     Batch,
     Credential,
@@ -318,6 +319,21 @@ class IssuerService:
         with self.db.reader() as session:
             return get_institution(session, slug)
 
+    def _ready_to_sign(self, row: Institution) -> Institution:
+        """`row`, with its signing key registered on the registry: a signature made before the key's
+        registration never verifies, so an institution signs nothing until then. Registration is
+        attempted here (development chains do it at once); ConflictError says what is missing."""
+        if row.registration_state == REGISTERED:
+            return row
+        outcome = self.register_institution(row.slug)
+        if outcome.state != REGISTERED:
+            raise ConflictError(
+                f"Institution {row.slug!r} cannot sign credentials yet: its signing key is not registered "
+                "on the registry (a credential signed before that would never verify). "
+                + " ".join(outcome.actions)
+            )
+        return self._issuer(row.slug)
+
     def _signing_key(self, row: Institution) -> Ed25519KeyPair:
         """The institution's signing key, unsealed once per process rather than on every request.
 
@@ -354,6 +370,7 @@ class IssuerService:
             row = authorization.institution
         else:
             row = self._issuer(slug)
+        row = self._ready_to_sign(row)
         return issue_requests(
             self.db, row, self._signing_key(row), [request], base_url=self.config.public_base_url
         )[0]
@@ -416,7 +433,7 @@ class IssuerService:
         `workers` processes (default: one per core) when that is measured to be faster; `pool`
         True/False forces the choice (see `issuer.issuance.sign_all`).
         """
-        row = self._issuer(slug)
+        row = self._ready_to_sign(self._issuer(slug))
         valid, errors, total = parse_roster(
             source, TemplateCache(self.config.template_folder), default_template=default_template
         )

@@ -33,6 +33,20 @@ def xsd_datetime(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def signing_time(key_valid_from: int | None, now: datetime | None = None) -> datetime:
+    """When to date a signature made now with a key valid from `key_valid_from` (unix seconds).
+
+    The registry never lets a key be valid before the block that registered it, and that block's
+    time can run a little ahead of this machine's clock (a development chain mines one block per
+    second at least): a signature dated now could then predate its own key and verify INVALID.
+    So the date is `max(now, key_valid_from)`, always a moment at which the key was registered.
+    """
+    moment = now or datetime.now(UTC)
+    if key_valid_from:
+        moment = max(moment, datetime.fromtimestamp(key_valid_from, UTC))
+    return moment
+
+
 def create_proof(
     document: Mapping[str, Any],
     key: Ed25519KeyPair,

@@ -20,3 +20,7 @@ class ChainError(MedCredError):
 
 class RegistryNotFoundError(ChainError):
     """No registry contract at the configured address (or no deployment recorded)."""
+
+
+class RegistryOutdatedError(RegistryNotFoundError):
+    """The contract at the configured address is an older MedCred registry: it needs a redeploy."""

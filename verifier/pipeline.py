@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from verifier import status_list
 from verifier.chain.provider import connect_rpc
@@ -35,6 +35,9 @@ from verifier.vc_jwt import DecodedJwt
 
 PASS, FAIL, WARN, SKIPPED = CheckStatus.PASS, CheckStatus.FAIL, CheckStatus.WARN, CheckStatus.SKIPPED
 MAX_CREDENTIAL_BYTES = 2 * 1024 * 1024
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far a signature's `created` may lie ahead of the verifier's clock, or of the block time of
+its anchor, before the date counts as false: clocks of issuers, nodes and verifiers differ a little."""
 PENDING_WINDOW = timedelta(days=7)
 """How long after signing an unanchored credential may still be reported as pending. Without a
 bound, deleting the anchor proof of any credential, even a revoked one, turned it into a VALID
@@ -71,6 +74,15 @@ def _depth(value: Any, limit: int) -> int:
         elif isinstance(node, list):
             stack.extend((v, depth + 1) for v in node)
     return deepest
+
+
+class Anchored(NamedTuple):
+    """A credential found on a trusted registry: the reader, the issuer account whose record holds
+    its root (roots belong to issuers), and its anchor proof."""
+
+    reader: RegistryReader
+    account: str
+    anchor: AnchorProof
 
 
 class Verifier:
@@ -154,6 +166,8 @@ class Verifier:
         self._check_schema(credential, report)
         did = self._check_issuer_did(credential, report)
         signed_by = self._check_signature(credential, report, jwt)
+        if signed_by is not None and not self._check_signature_date(credential, report, signed_by):
+            signed_by = None  # a false date: nothing downstream may rely on this signature
         anchor = self._check_anchor(credential, report, did, signed_by)
         self._check_revocation(credential, report, anchor)
         self._check_validity(credential, report)
@@ -220,6 +234,18 @@ class Verifier:
         methods = [p.verification_method for p in result.proofs if p.verification_method]
         return methods[0] if methods else None
 
+    def _check_signature_date(self, credential: Mapping[str, Any], report: Report, method: str) -> bool:
+        """A signature dated in the future (beyond CLOCK_SKEW) never ages into a valid one: INVALID."""
+        signed_at = _signed_at(credential, method)
+        if signed_at is not None and signed_at > self._now() + CLOCK_SKEW:
+            report.add(
+                "signature_date", FAIL, "created_in_future",
+                f"The signature is dated {_timestamp(int(signed_at.timestamp()))}, in the future: "
+                "the date is false.",
+            )  # fmt: skip
+            return False
+        return True
+
     def _reader(self, registry: TrustedRegistry) -> RegistryReader:
         key = (registry.chain_id, registry.address)
         with self._lock:
@@ -237,7 +263,7 @@ class Verifier:
 
     def _check_anchor(
         self, credential: Mapping[str, Any], report: Report, did: str | None, method: str | None
-    ) -> tuple[RegistryReader, AnchorProof] | None:
+    ) -> Anchored | None:
         """The credential's root is on a trusted registry, anchored by its issuer with a valid key."""
         try:
             anchor = find_anchor_proof(credential)
@@ -274,11 +300,21 @@ class Verifier:
             return None
         try:
             reader = self._reader(trusted)
-            root = reader.anchor(anchor.merkle_root)
+            # A root belongs to the issuer that anchored it: look it up under the credential's own
+            # issuer only. The same value anchored by anybody else is their record, not this one's.
+            issuer = reader.issuer_by_did(did) if did is not None else None
+            if issuer is None or not issuer.registered:
+                report.add(
+                    "anchor", FAIL, "issuer_not_registered",
+                    f"The credential's issuer is not an accredited issuer on {trusted.name}.",
+                )  # fmt: skip
+                return None
+            root = reader.anchor(issuer.account, anchor.merkle_root)
             if not root.exists:
                 report.add(
                     "anchor", FAIL, "root_not_anchored",
-                    f"The batch this credential belongs to is not recorded on {trusted.name}.",
+                    f"The batch this credential belongs to is not recorded by {issuer.name} on "
+                    f"{trusted.name}.",
                 )  # fmt: skip
                 return None
             if root.block_number != anchor.block_number:
@@ -290,7 +326,8 @@ class Verifier:
                 return None
             # transactionHash and created are outside every signature and Merkle leaf: the page shows
             # them, so they must be what the chain recorded, not whatever the file says.
-            if reader.anchor_transaction(anchor.merkle_root, root.block_number) != anchor.transaction_hash:
+            recorded_tx = reader.anchor_transaction(issuer.account, anchor.merkle_root, root.block_number)
+            if recorded_tx != anchor.transaction_hash:
                 report.add(
                     "anchor", FAIL, "anchor_transaction_mismatch",
                     "The anchor record names a transaction that did not record this batch.",
@@ -310,10 +347,13 @@ class Verifier:
                 return None
             summary.anchored_at = _timestamp(root.anchored_at)
             summary.issuer_registry_status = root.issuer_status.label
-            if did is None or root.did != did:
+            signed_at = _signed_at(credential, method) if method else None
+            latest = root.anchored_at + CLOCK_SKEW.total_seconds()
+            if signed_at is not None and signed_at.timestamp() > latest:
                 report.add(
-                    "anchor", FAIL, "anchored_by_other_issuer",
-                    f"The batch was anchored by {root.name} ({root.did}), not by the credential's issuer.",
+                    "anchor", FAIL, "signed_after_anchoring",
+                    f"The signature says it was made on {_timestamp(int(signed_at.timestamp()))}, after "
+                    f"the batch was recorded ({_timestamp(root.anchored_at)}): the dates are false.",
                 )  # fmt: skip
                 return None
             report.add(
@@ -322,12 +362,13 @@ class Verifier:
                 block=root.block_number,
             )  # fmt: skip
             self._check_accreditation(
-                report, reader, root.issuer, root.name, root.issuer_status, method, root.anchored_at
-            )
+                report, reader, root.issuer, root.name, root.issuer_status, method, root.anchored_at,
+                signed_at,
+            )  # fmt: skip
         except ChainError as exc:
             report.add("anchor", FAIL, "registry_unreachable", f"The registry could not be consulted: {exc}")
             return None
-        return reader, anchor
+        return Anchored(reader, issuer.account, anchor)
 
     def _check_accreditation(
         self,
@@ -338,6 +379,7 @@ class Verifier:
         status: IssuerStatus,
         method: str | None,
         at: int,
+        signed_at: datetime | None = None,
     ) -> None:
         report.summary.issuer_name = name or report.summary.issuer_name
         if status is IssuerStatus.SUSPENDED:
@@ -347,11 +389,19 @@ class Verifier:
             )  # fmt: skip
         else:
             report.add("accreditation", PASS, "ok", f"{name} is an accredited issuer on the registry.")
-        self._check_key(report, reader, account, method, at, "when the credential was anchored")
+        self._check_key(report, reader, account, method, at, "when the credential was anchored", signed_at)
 
     def _check_key(
-        self, report: Report, reader: RegistryReader, account: str, method: str | None, at: int, when: str
+        self,
+        report: Report,
+        reader: RegistryReader,
+        account: str,
+        method: str | None,
+        at: int,
+        when: str,
+        signed_at: datetime | None = None,
     ) -> bool:
+        """The signing key was the issuer's at `at` and, when given, at the signature's own date."""
         if method is None:
             report.add(
                 "signing_key", SKIPPED, "no_valid_signature", "No valid signature to match a key against."
@@ -365,7 +415,22 @@ class Verifier:
                 "signing_key", FAIL, "key_unresolvable", f"The signing key could not be identified: {exc}"
             )
             return False
-        if not reader.is_key_valid(account, fingerprint, at):
+        key = reader.key(account, fingerprint)
+        if signed_at is not None and key.exists and int(signed_at.timestamp()) < key.registered_at:
+            report.add(
+                "signing_key", FAIL, "signed_before_key_registered",
+                f"The signature is dated {_date(signed_at)}, before its key was registered "
+                f"({_date(datetime.fromtimestamp(key.registered_at, UTC))}): the date is false.",
+            )  # fmt: skip
+            return False
+        if signed_at is not None and not key.valid_at(int(signed_at.timestamp())):
+            report.add(
+                "signing_key", FAIL, "key_not_valid",
+                "The key that signed this credential was not registered as valid for the issuer "
+                f"when it signed ({_date(signed_at)}).",
+            )  # fmt: skip
+            return False
+        if not key.valid_at(at):
             report.add(
                 "signing_key", FAIL, "key_not_valid",
                 f"The key that signed this credential was not registered as valid for the issuer {when}.",
@@ -420,13 +485,15 @@ class Verifier:
         self,
         credential: Mapping[str, Any],
         report: Report,
-        anchored: tuple[RegistryReader, AnchorProof] | None,
+        anchored: Anchored | None,
     ) -> None:
         if anchored is not None:
-            reader, anchor = anchored
+            reader, account, anchor = anchored
             try:
-                revoked = reader.is_revoked(anchor.merkle_root, anchor.leaf_index)
-                details = reader.revocation(anchor.merkle_root, anchor.leaf_index) if revoked else None
+                revoked = reader.is_revoked(account, anchor.merkle_root, anchor.leaf_index)
+                details = (
+                    reader.revocation(account, anchor.merkle_root, anchor.leaf_index) if revoked else None
+                )
             except ChainError as exc:
                 report.add(
                     "revocation", FAIL, "registry_unreachable", f"Revocation could not be checked: {exc}"

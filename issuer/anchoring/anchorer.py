@@ -106,11 +106,11 @@ class Anchorer:
             institution_id, root, size, known_tx = batch.institution_id, batch.root, batch.size, batch.tx_hash
         institution = self.ensure_institution(institution_id)
         for _round in range(3):
-            found = self.chain.fresh_reader().anchor(root)
+            # Only this institution's own record counts: the same root anchored by anybody else (a
+            # copied transaction) is another issuer's record and neither blocks nor replaces ours.
+            found = self.chain.fresh_reader().anchor(institution.eth_address, root)
             if found.exists:
-                if found.issuer != institution.eth_address:
-                    raise ChainError(f"Root {root} is on the registry, but anchored by {found.issuer}.")
-                tx_hash = self._anchoring_tx(root, found.block_number, known_tx)
+                tx_hash = self._anchoring_tx(institution.eth_address, root, found.block_number, known_tx)
                 return self._finish(batch_id, institution, tx_hash, found.block_number)
             if known_tx is not None and self._wait_known(known_tx):
                 known_tx = None
@@ -164,18 +164,11 @@ class Anchorer:
             ) from exc
         return True
 
-    def _anchoring_tx(self, root: str, block_number: int, known_tx: str | None) -> str:
-        """The transaction that put `root` on chain (from the RootAnchored event of its block)."""
-        ctx = self.chain.context()
-        event = ctx.reader.contract.events.RootAnchored
-        logs = call_node(
-            ctx.chain.w3,
-            lambda: event.get_logs(
-                from_block=block_number, to_block=block_number, argument_filters={"root": HexBytes(root)}
-            ),
-        )
-        for entry in logs:
-            return "0x" + bytes(entry["transactionHash"]).hex()
+    def _anchoring_tx(self, account: str, root: str, block_number: int, known_tx: str | None) -> str:
+        """The transaction that put `root` on chain for `account` (its RootAnchored event)."""
+        found = self.chain.fresh_reader().anchor_transaction(account, root, block_number)
+        if found is not None:
+            return "0x" + found.hex()
         if known_tx is not None:
             return known_tx
         raise ChainError(
@@ -249,16 +242,22 @@ class Anchorer:
 
     # ------------------------------------------------------------------ lost anchors
 
+    def _accounts(self, institution_ids: set[int]) -> dict[int, str]:
+        """Institution id -> its Ethereum account (the issuer its roots are anchored under)."""
+        with self.db.reader() as session:
+            return {i: session.get(Institution, i).eth_address for i in institution_ids}  # type: ignore[union-attr]
+
     def recheck(self, batch_rows: list[Batch]) -> list[int]:
         """Check anchored batches are still on the current registry; return those found lost (reset)."""
         ctx = self.chain.context()
         reader = self.chain.fresh_reader()
         lost, fine = [], []
+        accounts = self._accounts({b.institution_id for b in batch_rows})
         for batch in batch_rows:
             moved = (
                 batch.registry_address != ctx.deployment.address or batch.chain_id != ctx.deployment.chain_id
             )
-            if moved or not reader.anchor(batch.root).exists:
+            if moved or not reader.anchor(accounts[batch.institution_id], batch.root).exists:
                 reason = (
                     "the registry changed"
                     if moved

@@ -46,10 +46,10 @@ def self_check(
     if not inclusion.included or inclusion.anchor is None:
         return SelfCheck(False, inclusion.code, inclusion.message)
     try:
-        anchor = reader.anchor(inclusion.anchor.merkle_root)
+        anchor = reader.anchor(account, inclusion.anchor.merkle_root)
         if not anchor.exists:
             return SelfCheck(False, "root_not_anchored", "The batch root is not on the registry.")
-        if anchor.issuer != account or anchor.did != issuer_id(document):
+        if anchor.did != issuer_id(document):
             return SelfCheck(
                 False, "anchor_issuer_mismatch", f"The root was anchored by {anchor.issuer} ({anchor.did})."
             )
@@ -62,7 +62,7 @@ def self_check(
             return SelfCheck(
                 False, "key_not_valid", "The signing key is not registered as valid at the anchoring time."
             )
-        if reader.is_revoked(inclusion.anchor.merkle_root, inclusion.anchor.leaf_index):
+        if reader.is_revoked(account, inclusion.anchor.merkle_root, inclusion.anchor.leaf_index):
             return SelfCheck(True, "ok", "The sampled credential verifies (it is revoked, as recorded).")
     except (MedCredError, DidResolutionError) as exc:
         return SelfCheck(False, "check_failed", str(exc))

@@ -15,7 +15,7 @@ from web3.contract import Contract
 from issuer.chain.deployment import Deployment
 from issuer.chain.transactions import TransactionSender, TxResult
 from verifier.chain.artifact import load_artifact
-from verifier.chain.registry_reader import as_bytes32, checksum
+from verifier.chain.registry_reader import MAX_BATCH_SIZE, as_bytes32, checksum
 from verifier.errors import InputError
 
 # did:<method>:<method-specific-id>, W3C DID Core syntax (method lowercase letters/digits).
@@ -110,6 +110,25 @@ class RegistryWriter:
         account = checksum(account)
         return self.sender.transact(self.f.reinstateIssuer(account), f"Reinstating issuer {account}")
 
+    def move_issuer(self, old: str, new: str) -> TxResult:
+        """Governance: move issuer `old` (id, DID, roots, keys, revocations) to account `new`."""
+        old, new = checksum(old), checksum(new)
+        if old == new:
+            raise InputError("The new account must differ from the old one.")
+        return self.sender.transact(self.f.moveIssuer(old, new), f"Moving issuer {old} to {new}")
+
+    def restore_key_window(
+        self, issuer: str, key_id: bytes | str, valid_from: int, valid_until: int = 0
+    ) -> TxResult:
+        """Governance: set `issuer`'s key window back (never before the key's registration)."""
+        issuer, key_id = checksum(issuer), as_bytes32(key_id)
+        valid_from = _uint(valid_from, UINT64_MAX, "validFrom")
+        valid_until = _uint(valid_until, UINT64_MAX, "validUntil")
+        return self.sender.transact(
+            self.f.restoreKeyWindow(issuer, key_id, valid_from, valid_until),
+            f"Restoring the window of signing key 0x{key_id.hex()} of {issuer}",
+        )
+
     def grant_registrar(self, account: str) -> TxResult:
         role = self.f.REGISTRAR_ROLE().call()
         account = checksum(account)
@@ -138,7 +157,7 @@ class RegistryWriter:
 
     def anchor(self, root: bytes | str, count: int) -> TxResult:
         root = as_bytes32(root)
-        count = _uint(count, UINT32_MAX, "The batch size")
+        count = _uint(count, MAX_BATCH_SIZE, "The batch size")
         return self.sender.transact(self.f.anchor(root, count), f"Anchoring root 0x{root.hex()}")
 
     def revoke(self, root: bytes | str, index: int, reason: str | int = 0) -> TxResult:

@@ -275,9 +275,11 @@ _HINTS = {
     "IssuerAlreadyRegistered": "that account is already registered",
     "DidAlreadyRegistered": "that DID is already registered to another account",
     "RootAlreadyAnchored": "that batch root is already anchored",
-    "NotRootIssuer": "only the institution that anchored the batch can revoke in it",
+    "AccountRetired": "an issuer was moved away from that account; it cannot be registered again",
+    "BatchTooLarge": "a batch holds at most 65,536 credentials",
+    "UnknownKey": "that signing key is not registered for this issuer",
     "AlreadyRevoked": "the credential is already revoked",
-    "UnknownRoot": "no batch with that root was anchored",
+    "UnknownRoot": "this issuer anchored no batch with that root",
     "InvalidValidityWindow": "the key's validity window can only shrink and must end after it starts",
 }
 

@@ -7,6 +7,7 @@ import os
 import pytest
 from eth_account import Account
 
+from issuer.chain.backends import Chain
 from verifier.chain.provider import ChainUnreachableError, WrongChainError, connect_rpc
 from verifier.chain.registry_reader import RegistryReader
 from verifier.errors import RegistryNotFoundError
@@ -17,7 +18,7 @@ from .conftest import Deployed
 def test_wrong_chain_id_is_named(deployed: Deployed) -> None:
     reader = RegistryReader(deployed.chain.w3, deployed.address, chain_id=1)
     with pytest.raises(WrongChainError, match=r"on chain \d+, but chain 1 was expected"):
-        reader.anchor(os.urandom(32))
+        reader.anchor(Account.create().address, os.urandom(32))
 
 
 def test_no_contract_at_address(deployed: Deployed) -> None:
@@ -29,7 +30,7 @@ def test_no_contract_at_address(deployed: Deployed) -> None:
 def test_unreachable_rpc() -> None:
     reader = RegistryReader(connect_rpc("http://127.0.0.1:9", timeout=1), Account.create().address)
     with pytest.raises(ChainUnreachableError, match="unreachable"):
-        reader.anchor(os.urandom(32))
+        reader.anchor(Account.create().address, os.urandom(32))
 
 
 def test_views_are_cached_per_root_and_issuer(deployed: Deployed, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -46,31 +47,58 @@ def test_views_are_cached_per_root_and_issuer(deployed: Deployed, monkeypatch: p
 
     monkeypatch.setattr(RegistryReader, "_call", counting)
     for index in range(300):
-        reader.anchor(root)
-        reader.is_revoked(root, index)
+        reader.anchor(account.address, root)
+        reader.is_revoked(account.address, root, index)
         reader.issuer(account.address)
         reader.is_key_valid(account.address, b"\x01" * 32, 10)
-    assert sorted(calls) == ["getAnchor", "getIssuer", "getKey", "revocationWords"]
+    # One credential needs one revocation word: 300 leaves sit in two words, read once each.
+    assert sorted(calls) == ["getAnchor", "getIssuer", "getKey", "revocationWord", "revocationWord"]
 
 
 def test_cache_ttl_sees_new_revocations(deployed: Deployed) -> None:
-    _, issuer = deployed.new_issuer()
+    account, issuer = deployed.new_issuer()
     root = os.urandom(32)
     issuer.anchor(root, 4)
     reader = RegistryReader(deployed.chain.w3, deployed.address, ttl_seconds=0)
-    assert not reader.is_revoked(root, 2)
+    assert not reader.is_revoked(account.address, root, 2)
     issuer.revoke(root, 2)
-    assert reader.is_revoked(root, 2)
+    assert reader.is_revoked(account.address, root, 2)
 
 
-def test_bitmap_is_read_in_pages(deployed: Deployed, monkeypatch: pytest.MonkeyPatch) -> None:
-    import verifier.chain.registry_reader as module
-
-    _, issuer = deployed.new_issuer()
+def test_one_credential_reads_only_its_word_even_in_the_largest_batch(
+    deployed: Deployed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account, issuer = deployed.new_issuer()
     root = os.urandom(32)
-    issuer.anchor(root, 256 * 5)
-    issuer.revoke_batch(root, [0, 300, 1279])
-    monkeypatch.setattr(module, "BITMAP_PAGE", 2)
-    bitmap = deployed.reader.revocation_bitmap(root)
-    assert len(bitmap.words) == 5
-    assert [i for i in range(1280) if bitmap.is_revoked(i)] == [0, 300, 1279]
+    issuer.anchor(root, 65_536)  # the registry's bound
+    issuer.revoke_batch(root, [0, 300, 65_535])
+    reader = deployed.reader
+    calls: list[tuple[str, tuple[object, ...]]] = []
+    original = RegistryReader._call
+
+    def counting(self: RegistryReader, name: str, *args: object) -> object:
+        calls.append((name, args))
+        return original(self, name, *args)
+
+    monkeypatch.setattr(RegistryReader, "_call", counting)
+    assert reader.is_revoked(account.address, root, 65_535)
+    assert calls == [("revocationWord", (account.address, root, 255))]
+    bitmap = reader.revocation_bitmap(account.address, root)
+    assert len(bitmap.words) == 256
+    assert [i for i in range(65_536) if bitmap.is_revoked(i)] == [0, 300, 65_535]
+
+
+def test_a_registry_of_the_first_version_asks_for_a_redeploy(chain: Chain) -> None:
+    """A data folder made with the old contract: every read says clearly that it needs a redeploy."""
+    import json
+    from pathlib import Path
+
+    from issuer.chain.transactions import TransactionSender
+    from verifier.errors import RegistryOutdatedError
+
+    old = json.loads((Path(__file__).parents[1] / "vectors" / "registry-v1.json").read_text())
+    sender = TransactionSender(chain.w3, chain.governor())
+    deployed = sender.deploy(old["abi"], old["bytecode"], sender.address, description="old registry")
+    reader = RegistryReader(chain.w3, deployed.contract_address or "", chain_id=chain.chain_id)
+    with pytest.raises(RegistryOutdatedError, match="needs a redeploy: run `medcred registry deploy`"):
+        reader.issuer_count()

@@ -18,7 +18,7 @@ def test_back_to_back_transactions_get_consecutive_nonces(deployed: Deployed) ->
     roots = [os.urandom(32) for _ in range(8)]
     results = [issuer.anchor(root, 1) for root in roots]
     assert len({r.tx_hash for r in results}) == 8
-    assert all(deployed.reader.anchor(root).exists for root in roots)
+    assert all(deployed.reader.anchor(issuer.sender.address, root).exists for root in roots)
 
 
 def test_stale_nonce_is_recovered(deployed: Deployed) -> None:
@@ -28,7 +28,7 @@ def test_stale_nonce_is_recovered(deployed: Deployed) -> None:
     deployed.writer_for(account).anchor(os.urandom(32), 1)
     root = os.urandom(32)
     issuer.anchor(root, 1)
-    assert deployed.reader.anchor(root).exists
+    assert deployed.reader.anchor(account.address, root).exists
 
 
 def test_unfunded_account_gets_a_clear_error(deployed: Deployed) -> None:

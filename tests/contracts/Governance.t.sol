@@ -2,6 +2,8 @@
 pragma solidity ^0.8.24;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IAccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/IAccessControlDefaultAdminRules.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 
 import {CredentialRegistry} from "../../contracts/CredentialRegistry.sol";
@@ -22,8 +24,157 @@ contract GovernanceTest is RegistryFixture {
     }
 
     function test_constructor_revertsOnZeroAdmin() public {
-        vm.expectRevert(ICredentialRegistry.ZeroAddress.selector);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControlDefaultAdminRules.AccessControlInvalidDefaultAdmin.selector, address(0))
+        );
         new CredentialRegistry(address(0));
+    }
+
+    function test_version() public view {
+        assertEq(reg.version(), 2, "version 2");
+    }
+
+    // ------------------------------------------------------------------ admin role: two steps with a delay
+
+    function test_admin_changesHandsInTwoStepsAfterTheDelay() public {
+        address newAdmin = address(0xAD2);
+        assertEq(reg.defaultAdmin(), admin, "admin");
+        assertEq(reg.defaultAdminDelay(), 3 days, "delay");
+        // One step is not possible: granting the admin role directly is refused.
+        bytes32 adminRole = reg.DEFAULT_ADMIN_ROLE();
+        vm.expectRevert(IAccessControlDefaultAdminRules.AccessControlEnforcedDefaultAdminRules.selector);
+        vm.prank(admin);
+        reg.grantRole(adminRole, newAdmin);
+
+        vm.prank(admin);
+        reg.beginDefaultAdminTransfer(newAdmin);
+        (address pending, uint48 schedule) = reg.pendingDefaultAdmin();
+        assertEq(pending, newAdmin, "pending admin");
+        assertEq(schedule, T0 + 3 days, "schedule");
+        // Before the delay: refused.
+        vm.warp(T0 + 3 days - 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControlDefaultAdminRules.AccessControlEnforcedDefaultAdminDelay.selector, schedule)
+        );
+        vm.prank(newAdmin);
+        reg.acceptDefaultAdminTransfer();
+        // Nobody else can accept.
+        vm.warp(T0 + 3 days + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControlDefaultAdminRules.AccessControlInvalidDefaultAdmin.selector, outsider)
+        );
+        vm.prank(outsider);
+        reg.acceptDefaultAdminTransfer();
+        vm.prank(newAdmin);
+        reg.acceptDefaultAdminTransfer();
+        assertEq(reg.defaultAdmin(), newAdmin, "new admin");
+        assertFalse(reg.hasRole(reg.DEFAULT_ADMIN_ROLE(), admin), "old admin gone");
+        // The new admin governs roles.
+        bytes32 role = reg.REGISTRAR_ROLE();
+        vm.prank(newAdmin);
+        reg.grantRole(role, outsider);
+        assertTrue(reg.hasRole(role, outsider), "granted by the new admin");
+    }
+
+    function test_admin_transferCanBeCancelled() public {
+        vm.prank(admin);
+        reg.beginDefaultAdminTransfer(outsider);
+        vm.prank(admin);
+        reg.cancelDefaultAdminTransfer();
+        vm.warp(T0 + 4 days);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControlDefaultAdminRules.AccessControlInvalidDefaultAdmin.selector, outsider)
+        );
+        vm.prank(outsider);
+        reg.acceptDefaultAdminTransfer();
+        assertEq(reg.defaultAdmin(), admin, "unchanged");
+    }
+
+    // ------------------------------------------------------------------ moveIssuer
+
+    function test_moveIssuer_movesEverything() public {
+        bytes32 key = keccak256("z6MkKey");
+        vm.prank(issuerA);
+        reg.registerKey(key, 0, 0);
+        _anchor(issuerA, ROOT, 10);
+        _revoke(issuerA, ROOT, 4);
+        _suspend(issuerA); // the account was compromised
+
+        vm.warp(T0 + 100);
+        vm.expectEmit(true, true, true, true, address(reg));
+        emit ICredentialRegistry.IssuerMoved(1, issuerA, newIssuer, registrar);
+        vm.prank(registrar);
+        reg.moveIssuer(issuerA, newIssuer);
+
+        ICredentialRegistry.IssuerView memory v = reg.getIssuer(newIssuer);
+        assertEq(v.id, 1, "same id");
+        assertEq(v.did, DID_A, "same DID");
+        assertEq(v.name, NAME_A, "same name");
+        assertTrue(v.status == ICredentialRegistry.IssuerStatus.Suspended, "status moves along");
+        assertEq(v.registeredAt, T0, "registeredAt kept");
+        assertEq(reg.issuerByDid(DID_A).account, newIssuer, "DID points at the new account");
+        assertEq(reg.issuers(0, 1)[0].account, newIssuer, "listing");
+        assertTrue(_statusOf(issuerA) == ICredentialRegistry.IssuerStatus.None, "old account unregistered");
+        // Roots, keys, revocations follow.
+        ICredentialRegistry.AnchorView memory a = reg.getAnchor(newIssuer, ROOT);
+        assertTrue(a.exists, "root moved");
+        assertEq(a.issuer, newIssuer, "root's issuer is the new account");
+        assertTrue(reg.isRevoked(newIssuer, ROOT, 4), "revocation moved");
+        assertTrue(reg.isKeyValid(newIssuer, key, uint64(T0 + 1)), "key moved");
+        assertFalse(reg.getAnchor(issuerA, ROOT).exists, "nothing left under the old account");
+
+        // The old account can do nothing, and can never be registered again.
+        vm.expectRevert(_err(ICredentialRegistry.UnknownIssuer.selector, issuerA));
+        _anchor(issuerA, ROOT2, 1);
+        vm.expectRevert(_err(ICredentialRegistry.UnknownIssuer.selector, issuerA));
+        vm.prank(issuerA);
+        reg.retireKey(key, uint64(T0));
+        vm.expectRevert(_err(ICredentialRegistry.AccountRetired.selector, issuerA));
+        vm.prank(registrar);
+        reg.addIssuer(issuerA, "did:web:again.example", "Again");
+
+        // Reinstated, the new account carries on.
+        vm.prank(registrar);
+        reg.reinstateIssuer(newIssuer);
+        _anchor(newIssuer, ROOT2, 3);
+        _revoke(newIssuer, ROOT, 5);
+        assertTrue(reg.isRevoked(newIssuer, ROOT, 5), "new account revokes old roots");
+    }
+
+    function test_moveIssuer_rules() public {
+        vm.expectRevert(_unauthorized(issuerA, reg.REGISTRAR_ROLE()));
+        vm.prank(issuerA);
+        reg.moveIssuer(issuerA, newIssuer);
+        vm.expectRevert(_err(ICredentialRegistry.UnknownIssuer.selector, outsider));
+        vm.prank(registrar);
+        reg.moveIssuer(outsider, newIssuer);
+        vm.expectRevert(_err(ICredentialRegistry.IssuerAlreadyRegistered.selector, issuerB));
+        vm.prank(registrar);
+        reg.moveIssuer(issuerA, issuerB);
+        vm.expectRevert(ICredentialRegistry.ZeroAddress.selector);
+        vm.prank(registrar);
+        reg.moveIssuer(issuerA, address(0));
+        vm.prank(registrar);
+        reg.moveIssuer(issuerA, newIssuer);
+        vm.expectRevert(_err(ICredentialRegistry.AccountRetired.selector, issuerA));
+        vm.prank(registrar);
+        reg.moveIssuer(newIssuer, issuerA); // not back to the compromised account
+        assertEq(reg.issuerCount(), 2, "no new issuer");
+    }
+
+    function testFuzz_moveIssuer_keepsRecords(address to, bytes32 root, uint32 count, uint256 index) public {
+        vm.assume(to != address(0) && to != issuerA && to != issuerB);
+        vm.assume(root != bytes32(0));
+        count = uint32(bound(count, 1, reg.MAX_BATCH_SIZE()));
+        index = bound(index, 0, count - 1);
+        _anchor(issuerA, root, count);
+        _revoke(issuerA, root, index);
+        vm.prank(registrar);
+        reg.moveIssuer(issuerA, to);
+        assertEq(reg.getAnchor(to, root).count, count, "count");
+        assertTrue(reg.isRevoked(to, root, index), "revoked bit");
+        assertEq(reg.revocationWord(to, root, index >> 8), uint256(1) << (index & 255), "word");
+        assertEq(reg.getIssuer(to).id, 1, "id");
     }
 
     function test_constructor_emitsRoleGranted() public {
@@ -36,6 +187,9 @@ contract GovernanceTest is RegistryFixture {
     function test_supportsInterface() public view {
         assertTrue(reg.supportsInterface(type(ICredentialRegistry).interfaceId), "ICredentialRegistry");
         assertTrue(reg.supportsInterface(type(IAccessControl).interfaceId), "IAccessControl");
+        assertTrue(
+            reg.supportsInterface(type(IAccessControlDefaultAdminRules).interfaceId), "IAccessControlDefaultAdminRules"
+        );
         assertTrue(reg.supportsInterface(type(IERC165).interfaceId), "IERC165");
         assertFalse(reg.supportsInterface(0xffffffff), "0xffffffff");
     }

@@ -23,12 +23,13 @@ contract KeysTest is RegistryFixture {
 
     function test_registerKey_storesAndEmits() public {
         vm.expectEmit(true, true, false, true, address(reg));
-        emit ICredentialRegistry.KeyRegistered(issuerA, KEY, FROM, UNTIL);
+        emit ICredentialRegistry.KeyRegistered(issuerA, KEY, FROM, UNTIL, uint64(T0));
         _register(issuerA, KEY, FROM, UNTIL);
         ICredentialRegistry.KeyView memory k = reg.getKey(issuerA, KEY);
         assertTrue(k.exists, "exists");
         assertEq(k.validFrom, FROM, "validFrom");
         assertEq(k.validUntil, UNTIL, "validUntil");
+        assertEq(k.registeredAt, T0, "registeredAt");
         // Keys are per issuer.
         assertFalse(reg.getKey(issuerB, KEY).exists, "not issuerB's key");
         assertFalse(reg.isKeyValid(issuerB, KEY, FROM), "not valid for issuerB");
@@ -38,9 +39,35 @@ contract KeysTest is RegistryFixture {
         _register(issuerA, KEY, FROM, 0);
         assertTrue(reg.isKeyValid(issuerA, KEY, type(uint64).max), "open-ended");
         assertFalse(reg.isKeyValid(issuerA, KEY, FROM - 1), "before validFrom");
-        // validFrom 0 with an open end is fine too.
+        // validFrom 0 is accepted, but the key is valid only from its registration on.
         _register(issuerA, KEY2, 0, 0);
-        assertTrue(reg.isKeyValid(issuerA, KEY2, 0), "from 0");
+        assertFalse(reg.isKeyValid(issuerA, KEY2, 0), "not before registration");
+        assertTrue(reg.isKeyValid(issuerA, KEY2, uint64(T0)), "from registration");
+    }
+
+    /// @dev The backdating attack: a key registered today with a validFrom years in the past must not
+    ///      vouch for a signature claiming to be from back then.
+    function test_registerKey_cannotBeValidBeforeRegistration() public {
+        uint64 yearsAgo = uint64(T0) - 3 * 365 days;
+        vm.warp(T0 + 1000);
+        vm.expectEmit(true, true, false, true, address(reg));
+        emit ICredentialRegistry.KeyRegistered(issuerA, KEY, uint64(T0 + 1000), 0, uint64(T0 + 1000));
+        _register(issuerA, KEY, yearsAgo, 0);
+        ICredentialRegistry.KeyView memory k = reg.getKey(issuerA, KEY);
+        assertEq(k.validFrom, T0 + 1000, "validFrom raised to the registration time");
+        assertEq(k.registeredAt, T0 + 1000, "registeredAt");
+        assertFalse(reg.isKeyValid(issuerA, KEY, yearsAgo), "not valid years ago");
+        assertFalse(reg.isKeyValid(issuerA, KEY, uint64(T0 + 999)), "not valid a second before");
+        assertTrue(reg.isKeyValid(issuerA, KEY, uint64(T0 + 1000)), "valid from registration");
+        // A window ending before the registration is refused rather than silently empty.
+        vm.expectRevert(_invalidWindow(uint64(T0 + 1000), uint64(T0 + 10)));
+        _register(issuerA, KEY2, uint64(T0), uint64(T0 + 10));
+    }
+
+    function test_registerKey_futureValidFromKept() public {
+        _register(issuerA, KEY, uint64(T0 + 500), 0);
+        assertEq(reg.getKey(issuerA, KEY).validFrom, T0 + 500, "future start kept");
+        assertFalse(reg.isKeyValid(issuerA, KEY, uint64(T0 + 499)), "not yet");
     }
 
     function test_registerKey_refusesUnregisteredCaller() public {
@@ -49,6 +76,12 @@ contract KeysTest is RegistryFixture {
             vm.expectRevert(_err(ICredentialRegistry.UnknownIssuer.selector, callers[i]));
             _register(callers[i], KEY, FROM, UNTIL);
         }
+    }
+
+    function test_registerKey_refusesSuspendedIssuerEvenWithEarlierTimes() public {
+        _suspend(issuerA);
+        vm.expectRevert(_err(ICredentialRegistry.IssuerNotActive.selector, issuerA));
+        _register(issuerA, KEY, 0, 0);
     }
 
     function test_registerKey_refusesSuspendedIssuer() public {
@@ -62,6 +95,8 @@ contract KeysTest is RegistryFixture {
         _register(issuerA, KEY, FROM, FROM);
         vm.expectRevert(_invalidWindow(FROM, FROM - 1));
         _register(issuerA, KEY, FROM, FROM - 1);
+        vm.expectRevert(_invalidWindow(FROM, FROM - 1)); // raised validFrom still checked
+        _register(issuerA, KEY, 0, FROM - 1);
         vm.expectRevert(_invalidWindow(type(uint64).max, 1));
         _register(issuerA, KEY, type(uint64).max, 1);
         assertFalse(reg.getKey(issuerA, KEY).exists, "nothing stored");
@@ -183,7 +218,7 @@ contract KeysTest is RegistryFixture {
 
     function test_retireKey_zeroRefusedEvenFromZero() public {
         _register(issuerA, KEY, 0, 0);
-        vm.expectRevert(_invalidWindow(0, 0));
+        vm.expectRevert(_invalidWindow(FROM, 0));
         vm.prank(issuerA);
         reg.retireKey(KEY, 0);
     }
@@ -210,33 +245,106 @@ contract KeysTest is RegistryFixture {
         }
     }
 
-    function test_retireKey_allowedWhenSuspended() public {
+    /// @dev The compromised-account attack: after suspension the account retired its key, turning every
+    ///      credential it ever issued INVALID. Now a suspended issuer can change nothing.
+    function test_retireKey_refusedWhenSuspended() public {
         _register(issuerA, KEY, FROM, 0);
         _suspend(issuerA);
+        vm.expectRevert(_err(ICredentialRegistry.IssuerNotActive.selector, issuerA));
         vm.prank(issuerA);
-        reg.retireKey(KEY, FROM + 1);
-        assertEq(reg.getKey(issuerA, KEY).validUntil, FROM + 1, "retired while suspended");
+        reg.retireKey(KEY, FROM);
+        assertEq(reg.getKey(issuerA, KEY).validUntil, 0, "untouched while suspended");
+        assertTrue(reg.isKeyValid(issuerA, KEY, FROM + 5), "still valid");
+    }
+
+    // ------------------------------------------------------------------ restoreKeyWindow (governance)
+
+    function test_restoreKeyWindow_undoesACompromisedAccountsRetirement() public {
+        _register(issuerA, KEY, FROM, 0);
+        vm.warp(FROM + 10_000);
+        vm.prank(issuerA); // the compromised account retires the key from its start
+        reg.retireKey(KEY, FROM);
+        assertFalse(reg.isKeyValid(issuerA, KEY, FROM + 5), "everything invalid");
+        _suspend(issuerA);
+
+        vm.expectEmit(true, true, false, true, address(reg));
+        emit ICredentialRegistry.KeyWindowRestored(issuerA, KEY, FROM, FROM + 9_000, registrar);
+        vm.prank(registrar);
+        reg.restoreKeyWindow(issuerA, KEY, FROM, FROM + 9_000); // valid up to the compromise
+        assertTrue(reg.isKeyValid(issuerA, KEY, FROM + 5), "restored");
+        assertFalse(reg.isKeyValid(issuerA, KEY, FROM + 9_000), "closed at the compromise");
+        // Governance can also reopen it.
+        vm.prank(registrar);
+        reg.restoreKeyWindow(issuerA, KEY, FROM, 0);
+        assertTrue(reg.isKeyValid(issuerA, KEY, FROM + 20_000), "reopened");
+    }
+
+    function test_restoreKeyWindow_rules() public {
+        _register(issuerA, KEY, FROM, 0);
+        vm.expectRevert(_unauthorized(issuerA, reg.REGISTRAR_ROLE()));
+        vm.prank(issuerA);
+        reg.restoreKeyWindow(issuerA, KEY, FROM, 0);
+        vm.expectRevert(_invalidWindow(FROM - 1, 0)); // never before registration
+        vm.prank(registrar);
+        reg.restoreKeyWindow(issuerA, KEY, FROM - 1, 0);
+        vm.expectRevert(_invalidWindow(FROM + 5, FROM + 5));
+        vm.prank(registrar);
+        reg.restoreKeyWindow(issuerA, KEY, FROM + 5, FROM + 5);
+        vm.expectRevert(_err(ICredentialRegistry.UnknownKey.selector, KEY2));
+        vm.prank(registrar);
+        reg.restoreKeyWindow(issuerA, KEY2, FROM, 0);
+        vm.expectRevert(_err(ICredentialRegistry.UnknownIssuer.selector, outsider));
+        vm.prank(registrar);
+        reg.restoreKeyWindow(outsider, KEY, FROM, 0);
+    }
+
+    function testFuzz_restoreKeyWindow_neverBeforeRegistration(uint64 registeredAt, uint64 from, uint64 until) public {
+        registeredAt = uint64(bound(registeredAt, 1, type(uint64).max - 1));
+        vm.warp(registeredAt);
+        _register(issuerA, KEY, 0, 0);
+        bool ok = from >= registeredAt && (until == 0 || until > from);
+        if (!ok) vm.expectRevert(_invalidWindow(from, until));
+        vm.prank(registrar);
+        reg.restoreKeyWindow(issuerA, KEY, from, until);
+        ICredentialRegistry.KeyView memory k = reg.getKey(issuerA, KEY);
+        assertTrue(k.validFrom >= k.registeredAt, "never valid before registration");
+        assertFalse(reg.isKeyValid(issuerA, KEY, registeredAt - 1), "not a second before registration");
     }
 
     // ------------------------------------------------------------------ fuzz
 
-    function testFuzz_registerKey_windowRule(uint64 from, uint64 until) public {
-        bool valid = until == 0 || until > from;
-        if (!valid) vm.expectRevert(_invalidWindow(from, until));
-        _register(issuerA, KEY, from, until);
-        assertEq(reg.getKey(issuerA, KEY).exists, valid, "stored iff valid");
+    function _effective(uint64 from) internal view returns (uint64) {
+        return from < uint64(block.timestamp) ? uint64(block.timestamp) : from;
     }
 
-    function testFuzz_isKeyValid_matchesDefinition(uint64 from, uint64 until, uint64 at) public {
-        vm.assume(until == 0 || until > from);
+    function testFuzz_registerKey_windowRule(uint64 from, uint64 until, uint64 nowTs) public {
+        vm.warp(nowTs);
+        uint64 eff = _effective(from);
+        bool valid = until == 0 || until > eff;
+        if (!valid) vm.expectRevert(_invalidWindow(eff, until));
         _register(issuerA, KEY, from, until);
-        bool expected = from <= at && (until == 0 || at < until);
+        ICredentialRegistry.KeyView memory k = reg.getKey(issuerA, KEY);
+        assertEq(k.exists, valid, "stored iff valid");
+        if (valid) {
+            assertEq(k.validFrom, eff, "validFrom = max(requested, registration)");
+            assertEq(k.registeredAt, nowTs, "registeredAt");
+        }
+    }
+
+    function testFuzz_isKeyValid_matchesDefinition(uint64 from, uint64 until, uint64 at, uint64 nowTs) public {
+        vm.warp(nowTs);
+        uint64 eff = _effective(from);
+        vm.assume(until == 0 || until > eff);
+        _register(issuerA, KEY, from, until);
+        bool expected = eff <= at && (until == 0 || at < until);
         assertEq(reg.isKeyValid(issuerA, KEY, at), expected, "isKeyValid");
+        if (at < nowTs) assertFalse(reg.isKeyValid(issuerA, KEY, at), "never before registration");
     }
 
     function testFuzz_retireKey_onlyShrinks(uint64 from, uint64 until, uint64 newUntil) public {
-        vm.assume(until == 0 || until > from);
+        vm.assume(until == 0 || until > _effective(from));
         _register(issuerA, KEY, from, until);
+        from = _effective(from);
         bool valid = newUntil != 0 && newUntil >= from && (until == 0 || newUntil < until);
         if (!valid) vm.expectRevert(_invalidWindow(from, newUntil));
         vm.prank(issuerA);

@@ -344,6 +344,13 @@ def audit(site: Site, promised: list[str], *, verify: bool = True) -> Audit:
             )
         ).all()
         batch_rows = connection.execute(text("SELECT id, root, size, state FROM batches")).all()
+        accounts = dict(
+            connection.execute(
+                text(
+                    "SELECT b.id, i.eth_address FROM batches b JOIN institutions i ON i.id = b.institution_id"
+                )
+            ).all()
+        )
         lost = int(
             connection.execute(text("SELECT count(*) FROM events WHERE kind = 'batch.anchor-lost'")).scalar()
             or 0
@@ -376,8 +383,8 @@ def audit(site: Site, promised: list[str], *, verify: bool = True) -> Audit:
     )
     ctx = open_registry(site.settings)
     reader = ctx.reader
-    for _id, root, size, _state in batch_rows:
-        info = reader.anchor(root)
+    for batch_id, root, size, _state in batch_rows:
+        info = reader.anchor(accounts[batch_id], root)
         assert info.exists and info.count == size, f"root {root}: on chain {info}, batch size {size}"
 
     verified = 0

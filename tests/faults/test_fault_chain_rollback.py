@@ -35,9 +35,17 @@ def anchored_roots(engine: Engine) -> dict[int, str]:
         return dict(connection.execute(text("SELECT id, root FROM batches WHERE state = 'anchored'")).all())
 
 
+def _root_owners(engine: Engine) -> dict[str, str]:
+    """Root -> the account of the institution that anchored it (roots belong to issuers)."""
+    query = "SELECT b.root, i.eth_address FROM batches b JOIN institutions i ON i.id = b.institution_id"
+    with engine.connect() as connection:
+        return dict(connection.execute(text(query)).all())
+
+
 def roots_missing_on_chain(site: Site, engine: Engine) -> list[str]:
     reader = open_registry(site.settings).reader
-    return [root for root in anchored_roots(engine).values() if not reader.anchor(root).exists]
+    owners = _root_owners(engine)
+    return [root for root in anchored_roots(engine).values() if not reader.anchor(owners[root], root).exists]
 
 
 def kill_anvil_after_next_anchoring(site: Site, engine: Engine, timeout: float = 20.0) -> None:

@@ -54,12 +54,20 @@ def test_a_running_worker_notices_the_chain_losing_its_latest_anchor(service: Is
     anchored = worker.run_once(force_all=True).anchored
     assert len(anchored) == 1
     w3.testing.revert(snapshot)  # the block of that anchoring is gone, as after anvil's SIGKILL
-    assert not service.chain.fresh_reader().anchor(anchored[0].root).exists
+    assert (
+        not service.chain.fresh_reader()
+        .anchor(service.get_institution("sim").eth_address, anchored[0].root)
+        .exists
+    )
 
     report = worker.run_once()  # an ordinary pass: no recheck_all, the roots are minutes young
     assert report.lost == [anchored[0].batch_id]
     assert [b.root for b in report.anchored] == [anchored[0].root]
-    assert service.chain.fresh_reader().anchor(anchored[0].root).exists
+    assert (
+        service.chain.fresh_reader()
+        .anchor(service.get_institution("sim").eth_address, anchored[0].root)
+        .exists
+    )
     assert service.count_credentials().get("anchored") == 7
     assert not worker.run_once().lost  # and no endless re-checking once healed
 

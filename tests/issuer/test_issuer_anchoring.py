@@ -41,6 +41,8 @@ def assert_all_anchored_once(svc: IssuerService, expected: int) -> None:
     with svc.db.reader() as session:
         states = dict(session.execute(text("SELECT state, count(*) FROM credentials GROUP BY state")).all())
         batches = session.execute(text("SELECT root, size, state FROM batches")).all()
+        owners = "SELECT b.root, i.eth_address FROM batches b JOIN institutions i ON i.id = b.institution_id"
+        accounts = dict(session.execute(text(owners)).all())
         per_batch = dict(
             session.execute(text("SELECT batch_id, count(*) FROM credentials GROUP BY batch_id")).all()
         )
@@ -49,7 +51,7 @@ def assert_all_anchored_once(svc: IssuerService, expected: int) -> None:
     assert sum(size for _, size, _ in batches) == expected == sum(per_batch.values())
     reader = reader_for(svc)
     for root, size, _ in batches:
-        info = reader.anchor(root)
+        info = reader.anchor(accounts[root], root)
         assert info.exists and info.count == size
     roots = Counter(root for root, _, _ in batches)
     assert max(roots.values()) == 1
@@ -121,7 +123,7 @@ def test_a_lost_anchor_is_detected_and_anchored_again(service: IssuerService) ->
     svc.issue_roster("sim", roster(6))
     first = svc.anchor_now()[0]
     w3.testing.revert(snapshot)  # the chain forgets the anchoring block, like anvil restarted from old state
-    assert not reader_for(svc).anchor(first.root).exists
+    assert not reader_for(svc).anchor(svc.get_institution("sim").eth_address, first.root).exists
     report = svc.worker().run_once(recheck_all=True)
     assert report.lost and [b.root for b in report.anchored] == [first.root]
     assert_all_anchored_once(svc, 6)

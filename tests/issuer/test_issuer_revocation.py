@@ -13,8 +13,12 @@ from verifier.status_list import parse_status_list_credential
 
 
 def _on_chain(svc: IssuerService, credential_id: str) -> bool:
-    inclusion = check_inclusion(svc.get_credential(credential_id).document)
-    return svc.chain.fresh_reader().is_revoked(inclusion.anchor.merkle_root, inclusion.anchor.leaf_index)
+    record = svc.get_credential(credential_id)
+    inclusion = check_inclusion(record.document)
+    account = svc.get_institution(record.institution).eth_address
+    return svc.chain.fresh_reader().is_revoked(
+        account, inclusion.anchor.merkle_root, inclusion.anchor.leaf_index
+    )
 
 
 def _bit(svc: IssuerService, credential_id: str) -> bool:

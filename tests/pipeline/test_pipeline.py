@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -139,7 +138,8 @@ def test_anchored_by_another_institution_is_invalid(world: World, institution: I
     signed = world.issue(institution, 1)
     anchored = world.anchor(other, signed)  # other's account anchors institution's credential
     report = Verifier(world.config()).verify(anchored[0])
-    assert _failed(report) == {"anchor": "anchored_by_other_issuer"}
+    # The root is looked up under the credential's own issuer only: another's record does not count.
+    assert _failed(report) == {"anchor": "root_not_anchored"}
 
 
 def test_unregistered_or_retired_key_is_invalid(world: World) -> None:
@@ -148,7 +148,7 @@ def test_unregistered_or_retired_key_is_invalid(world: World) -> None:
     assert _failed(Verifier(world.config()).verify(credential)) == {"signing_key": "key_not_valid"}
 
     retired = world.institution("Compromised Academy")
-    retired.writer.retire_key(retired.key.fingerprint, int(time.time()) - 60)
+    retired.writer.retire_key(retired.key.fingerprint, retired.key_valid_from)  # valid at no time
     (credential,) = world.issue_anchored(retired)
     assert _failed(Verifier(world.config()).verify(credential)) == {"signing_key": "key_not_valid"}
 
@@ -201,7 +201,7 @@ def test_chain_reads_are_shared_across_a_batch(world: World, institution: Instit
         assert verifier.verify(credential).status == VALID
     (reader,) = verifier._readers.values()
     cached = {key[0] for key in reader._cache._data}
-    assert cached == {"anchor", "issuer", "key", "bitmap"} or cached >= {"anchor", "key", "bitmap"}
+    assert cached >= {"anchor", "key", "word"}  # one revocation word per batch of 20, read once
 
 
 @pytest.mark.parametrize(

@@ -84,7 +84,7 @@ def test_a_long_running_verifier_sees_a_new_revocation(
     world: World, institution: Institution, host: CredentialHost
 ) -> None:
     url = _publish(host, "list-3", institution, set())
-    (credential,) = world.issue(institution, credential_status=status_entry(url, 9))  # pending: list only
+    (credential,) = world.issue_anchored(institution, credential_status=status_entry(url, 9))
     fresh = Verifier(world.config(status_list=True, cache_ttl_seconds=0, allow_hosts=host.allow))
     cached = Verifier(world.config(status_list=True, cache_ttl_seconds=None, allow_hosts=host.allow))
     assert fresh.verify(credential).status == VALID

@@ -18,7 +18,7 @@ from issuer.chain.transactions import TransactionSender
 from issuer.credential_builder import IssuerProfile, Recipient, build_credential
 from issuer.keys import Ed25519KeyPair, did_key_for, did_key_verification_method
 from issuer.merkle_tree import build_tree
-from issuer.signing import sign
+from issuer.signing import sign, signing_time
 from issuer.templates import load_template
 from verifier.config import TrustedRegistry, VerifierConfig
 
@@ -30,6 +30,8 @@ class Institution:
     writer: RegistryWriter
     key: Ed25519KeyPair
     did: str
+    key_valid_from: int = 0
+    """The registered key's start (its registration block time), as the issuer records it."""
 
     @property
     def method(self) -> str:
@@ -72,9 +74,13 @@ class World:
         did = did_key_for(key.public_key_multibase)
         self.governor.add_issuer(account.address, did, name)
         writer = RegistryWriter(TransactionSender(self.chain.w3, account), self.address)
+        valid_from = 0
         if register_key:
-            writer.register_key(key.fingerprint, int(time.time()) - 3600, 0)
-        inst = Institution(name=name, account=account, writer=writer, key=key, did=did)
+            result = writer.register_key(key.fingerprint, int(time.time()) - 3600, 0)
+            valid_from = int(self.chain.w3.eth.get_block(result.block_number)["timestamp"])
+        inst = Institution(
+            name=name, account=account, writer=writer, key=key, did=did, key_valid_from=valid_from
+        )
         self.institutions.append(inst)
         return inst
 
@@ -99,7 +105,7 @@ class World:
                 valid_from=valid_from,
                 credential_status=credential_status,
             )
-            out.append(sign(unsigned, inst.key, inst.method))
+            out.append(sign(unsigned, inst.key, inst.method, created=signing_time(inst.key_valid_from)))
         return out
 
     def anchor(self, inst: Institution, credentials: list[dict[str, Any]]) -> list[dict[str, Any]]:

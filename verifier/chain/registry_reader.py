@@ -1,9 +1,13 @@
-"""Read-only access to a CredentialRegistry, with the caching a batch verifier needs.
+"""Read-only access to a CredentialRegistry (version 2), with the caching a batch verifier needs.
 
 A licensing body verifying ten thousand credentials from ten batches should cause about ten root
 lookups and a handful of issuer lookups, not ten thousand of each: every view is cached per root, per
-issuer account or per key for the lifetime of the reader (or `ttl_seconds`, for a long-running
-verification server that must notice revocations).
+issuer account, per key or per revocation word for the lifetime of the reader (or `ttl_seconds`, for
+a long-running verification server that must notice revocations).
+
+Roots, keys and revocations belong to an issuer (the registry stores them under its issuer id), so
+every view that touches them takes the issuer's account: a root anchored by somebody else under the
+same value is somebody else's record.
 """
 
 from __future__ import annotations
@@ -19,11 +23,14 @@ from web3.contract import Contract
 from web3.exceptions import BadFunctionCallOutput, ContractLogicError
 
 from verifier.chain.artifact import load_artifact
-from verifier.chain.provider import call_node, describe, expect_chain_id
-from verifier.errors import ChainError, InputError, RegistryNotFoundError
+from verifier.chain.provider import ChainUnreachableError, call_node, describe, expect_chain_id
+from verifier.errors import ChainError, InputError, RegistryNotFoundError, RegistryOutdatedError
 from verifier.ttl_cache import TtlCache
 
-BITMAP_PAGE = 2048  # words (524,288 leaves) per call: ~4.5M gas of cold reads, under common caps
+REGISTRY_VERSION = 2
+"""The registry interface this code reads (the contract's `version()`); version 1 had none."""
+MAX_BATCH_SIZE = 65_536
+"""The registry's bound on a batch (its MAX_BATCH_SIZE): 256 revocation words at most."""
 
 
 class IssuerStatus(IntEnum):
@@ -70,6 +77,8 @@ class KeyInfo:
     exists: bool
     valid_from: int
     valid_until: int
+    registered_at: int = 0
+    """Block time of `registerKey`; the registry never lets `valid_from` precede it."""
 
     def valid_at(self, at: int) -> bool:
         """Same rule as the contract's `isKeyValid`: from inclusive, until exclusive, 0 = open."""
@@ -87,6 +96,8 @@ class RevocationBitmap:
 
 @dataclass(frozen=True)
 class Revocation:
+    """When and why a credential was revoked, from the registry's events."""
+
     index: int
     reason: int
     block_number: int
@@ -156,7 +167,25 @@ class RegistryReader:
                 raise RegistryNotFoundError(
                     f"The contract at {self.address} is not a MedCred credential registry."
                 ) from exc
+            version = self._version()
+            if version != REGISTRY_VERSION:
+                raise RegistryOutdatedError(
+                    f"The registry at {self.address} is MedCred registry version {version}; this "
+                    f"MedCred needs version {REGISTRY_VERSION} (issuer-scoped anchors, bounded batches, "
+                    "key registration times). It needs a redeploy: run `medcred registry deploy` "
+                    "and register the institutions again (`medcred institution register SLUG`)."
+                )
             self._checked = True
+
+    def _version(self) -> int:
+        """The contract's `version()`; 1 for the first registry, which has no such view."""
+        try:
+            return int(call_node(self.w3, lambda: self.contract.functions.version().call()))
+        except ChainUnreachableError:
+            raise
+        except Exception:
+            # issuerCount() answered just before, so the node is up: the function is missing.
+            return 1
 
     def _call(self, fn_name: str, *args: Any) -> Any:
         self.check()
@@ -188,65 +217,85 @@ class RegistryReader:
     def issuers(self, offset: int = 0, limit: int = 1000) -> list[IssuerInfo]:
         return [_issuer(raw) for raw in self._call("issuers", offset, limit)]
 
-    def anchor(self, root: bytes | str) -> AnchorInfo:
-        root = as_bytes32(root)
-        return self._cache.get(("anchor", root), lambda: _anchor(root, self._call("getAnchor", root)))
+    def anchor(self, issuer: str, root: bytes | str) -> AnchorInfo:
+        """`issuer`'s record of `root` (`exists` False if that issuer never anchored that value)."""
+        issuer, root = checksum(issuer), as_bytes32(root)
+        return self._cache.get(
+            ("anchor", issuer, root), lambda: _anchor(root, self._call("getAnchor", issuer, root))
+        )
 
-    def anchor_transaction(self, root: bytes | str, block_number: int) -> bytes | None:
-        """The hash of the transaction that anchored `root` (its RootAnchored event in `block_number`).
+    def anchor_transaction(self, issuer: str, root: bytes | str, block_number: int) -> bytes | None:
+        """The hash of the transaction in which `issuer` anchored `root` (its RootAnchored event in
+        `block_number`, matched on the issuer's id, which survives a move to a new account).
 
         An anchor proof's transactionHash is not covered by any signature or Merkle leaf, so a
         verifier that shows it must read it back from the chain rather than trust the file.
         """
-        root = as_bytes32(root)
+        issuer, root = checksum(issuer), as_bytes32(root)
+        issuer_id = self.issuer(issuer).id
 
         def fetch() -> bytes | None:
             logs = call_node(
                 self.w3,
                 lambda: self.contract.events.RootAnchored.get_logs(
-                    from_block=block_number, to_block=block_number, argument_filters={"root": root}
+                    from_block=block_number,
+                    to_block=block_number,
+                    argument_filters={"root": root, "issuerId": issuer_id},
                 ),
             )
             return bytes(logs[0]["transactionHash"]) if logs else None
 
-        return self._cache.get(("anchor_tx", root, block_number), fetch)
+        return self._cache.get(("anchor_tx", issuer_id, root, block_number), fetch)
 
     def key(self, issuer: str, key_id: bytes | str) -> KeyInfo:
         issuer, key_id = checksum(issuer), as_bytes32(key_id)
 
         def fetch() -> KeyInfo:
             raw = self._call("getKey", issuer, key_id)
-            return KeyInfo(exists=bool(raw[0]), valid_from=int(raw[1]), valid_until=int(raw[2]))
+            return KeyInfo(
+                exists=bool(raw[0]),
+                valid_from=int(raw[1]),
+                valid_until=int(raw[2]),
+                registered_at=int(raw[3]),
+            )
 
         return self._cache.get(("key", issuer, key_id), fetch)
 
     def is_key_valid(self, issuer: str, key_id: bytes | str, at: int) -> bool:
         return self.key(issuer, key_id).valid_at(at)
 
-    def revocation_bitmap(self, root: bytes | str) -> RevocationBitmap:
-        """The root's whole revocation bitmap, read once per root (in pages of BITMAP_PAGE words,
-        so that a batch of millions of credentials stays within a node's eth_call gas cap)."""
-        root = as_bytes32(root)
+    def revocation_word(self, issuer: str, root: bytes | str, word: int) -> int:
+        """Word `word` of `issuer`'s `root` revocation bitmap (bit i = leaf 256 * word + i)."""
+        issuer, root = checksum(issuer), as_bytes32(root)
+        if isinstance(word, bool) or not isinstance(word, int) or not 0 <= word < MAX_BATCH_SIZE // 256:
+            return 0  # outside any batch the registry accepts: nothing there to be revoked
+        return self._cache.get(
+            ("word", issuer, root, word), lambda: int(self._call("revocationWord", issuer, root, word))
+        )
 
-        def fetch() -> RevocationBitmap:
-            words: list[int] = []
-            while True:
-                page = self._call("revocationWords", root, len(words), BITMAP_PAGE)
-                words.extend(int(w) for w in page)
-                if len(page) < BITMAP_PAGE:
-                    return RevocationBitmap(tuple(words))
+    def revocation_bitmap(self, issuer: str, root: bytes | str) -> RevocationBitmap:
+        """`issuer`'s `root` whole revocation bitmap in one call (at most 256 words: batches are
+        bounded), for callers that look at a whole batch; one credential needs `is_revoked`."""
+        issuer, root = checksum(issuer), as_bytes32(root)
+        return self._cache.get(
+            ("bitmap", issuer, root),
+            lambda: RevocationBitmap(tuple(int(w) for w in self._call("revocationBitmap", issuer, root))),
+        )
 
-        return self._cache.get(("bitmap", root), fetch)
+    def is_revoked(self, issuer: str, root: bytes | str, index: int) -> bool:
+        """Whether leaf `index` of `issuer`'s `root` is revoked: reads only the word it sits in."""
+        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+            return False
+        word, bit = divmod(index, 256)
+        return bool((self.revocation_word(issuer, root, word) >> bit) & 1)
 
-    def is_revoked(self, root: bytes | str, index: int) -> bool:
-        return self.revocation_bitmap(root).is_revoked(index)
-
-    def revocation(self, root: bytes | str, index: int) -> Revocation | None:
-        """When and why leaf `index` of `root` was revoked, read from the registry's events."""
-        root = as_bytes32(root)
-        info = self.anchor(root)
+    def revocation(self, issuer: str, root: bytes | str, index: int) -> Revocation | None:
+        """When and why leaf `index` of `issuer`'s `root` was revoked, read from the registry's events."""
+        issuer, root = checksum(issuer), as_bytes32(root)
+        info = self.anchor(issuer, root)
         if not info.exists:
             return None
+        issuer_id = self.issuer(issuer).id
 
         def scan() -> dict[int, Revocation]:
             found: dict[int, Revocation] = {}
@@ -255,7 +304,8 @@ class RegistryReader:
                 logs = call_node(
                     self.w3,
                     lambda ev=event: ev.get_logs(
-                        from_block=info.block_number, argument_filters={"root": root}
+                        from_block=info.block_number,
+                        argument_filters={"root": root, "issuerId": issuer_id},
                     ),
                 )
                 for log in logs:
@@ -272,7 +322,7 @@ class RegistryReader:
                         )
             return found
 
-        return self._cache.get(("revocations", root), scan).get(index)
+        return self._cache.get(("revocations", issuer_id, root), scan).get(index)
 
 
 def _issuer(raw: Any) -> IssuerInfo:

@@ -62,7 +62,7 @@ describe("CredentialRegistry gas", async () => {
     const perCredential = figures.revokeBatch100 / 100n;
     figures.revokeBatch100PerCredential = perCredential;
     assert.ok(perCredential <= BULK_PER_CREDENTIAL_TARGET, `revokeBatch(100) used ${perCredential}/credential`);
-    const view = await registry.read.getAnchor([root]);
+    const view = await registry.read.getAnchor([issuer.account.address, root]);
     assert.equal(view.revokedCount, 101);
   });
 
