@@ -89,14 +89,14 @@ def build_credential(
     credential_id: str | None = None,
     base_url: str | None = None,
     achievement_id: str | None = None,
-    credential_status: dict[str, Any] | None = None,
+    credential_status: dict[str, Any] | list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The unsigned credential awarding `template`'s achievement to `recipient`.
 
     `valid_from` defaults to now (UTC, whole seconds); `validUntil` is `valid_from` plus the
     template's validity period (none if the template has none). `base_url` makes the credential
     and achievement ids URLs under it instead of `urn:uuid`s. `credential_status` (e.g. a
-    BitstringStatusListEntry) is included as given.
+    BitstringStatusListEntry, or a list of entries) is included as given.
     """
     email = recipient.email.strip() if isinstance(recipient.email, str) else ""
     if "@" not in email or any(c.isspace() for c in email) or _CONTROL.search(email):
@@ -131,5 +131,9 @@ def build_credential(
     credential["credentialSubject"] = subject
     credential["credentialSchema"] = [{"id": OBV3_SCHEMA_URL, "type": CREDENTIAL_SCHEMA_TYPE}]
     if credential_status is not None:
-        credential["credentialStatus"] = dict(credential_status)
+        credential["credentialStatus"] = (
+            [dict(entry) for entry in credential_status]
+            if isinstance(credential_status, list)
+            else dict(credential_status)
+        )
     return credential

@@ -56,7 +56,7 @@ from issuer.issuance import (
 from issuer.keys import Ed25519KeyPair
 from issuer.revocation import RevocationOutcome, credential_revocation_state, mark_revoked, push_revocations
 from issuer.secrets import SecretBox
-from issuer.signing import sign
+from issuer.signing import sign, sign_jwt
 from issuer.status_list import StatusList, status_list_credential
 from issuer.storage import tokens
 from issuer.storage.credentials import document_of, get_credential_row
@@ -162,7 +162,7 @@ class IssuerService:
         self.db = db or Database(config.database_url)
         self.box = SecretBox.from_config(config.master_key, config.master_key_file)
         self.chain = ChainAccess(config.settings, config.confirmations)
-        self._status_cache: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._status_cache: dict[tuple[str, str], tuple[int, Any]] = {}
         self._keys: dict[int, tuple[str, Ed25519KeyPair]] = {}
         """Unsealed signing keys by institution id, with the sealed value they came from."""
         self._cache_lock = threading.Lock()
@@ -576,11 +576,18 @@ class IssuerService:
 
     def status_list_credential(self, list_id: str) -> dict[str, Any]:
         """The signed BitstringStatusListCredential for `list_id` (cached until the bits change)."""
+        return self._published_status_list(list_id, "data-integrity")
+
+    def status_list_jwt(self, list_id: str) -> str:
+        """The same status list secured as a VC-JWT (`vc+jwt`), for verifiers that read only JWTs."""
+        return self._published_status_list(list_id, "jwt")
+
+    def _published_status_list(self, list_id: str, form: str) -> Any:
         with self.db.reader() as session:
             row = get_list(session, list_id)
             version = row.version
             with self._cache_lock:
-                cached = self._status_cache.get(list_id)
+                cached = self._status_cache.get((list_id, form))
             if cached is not None and cached[0] == version:
                 return cached[1]
             institution = session.get(Institution, row.institution_id)
@@ -592,9 +599,10 @@ class IssuerService:
             purpose,
             StatusList.from_bytes(bits),
         )
-        signed = sign(unsigned, self._signing_key(institution), institution.verification_method)
+        key, method = self._signing_key(institution), institution.verification_method
+        signed = sign_jwt(unsigned, key, method) if form == "jwt" else sign(unsigned, key, method)
         with self._cache_lock:
-            self._status_cache[list_id] = (version, signed)
+            self._status_cache[(list_id, form)] = (version, signed)
         return signed
 
     # ------------------------------------------------------------------ anchoring

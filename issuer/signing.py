@@ -1,4 +1,5 @@
-"""Adding a Data Integrity proof (`eddsa-rdfc-2022` or `eddsa-jcs-2022`) to a credential.
+"""Adding a Data Integrity proof (`eddsa-rdfc-2022` or `eddsa-jcs-2022`) to a credential, or
+securing it as a VC-JWT (`sign_jwt`, for status lists that JWT-only verifiers read).
 
 The hashing is the verifier's (`verifier.data_integrity.create_verify_data`), so what the issuer
 signs is by construction what the verifier checks. Each proof gets an `id` (`urn:uuid:...`) so that
@@ -7,10 +8,15 @@ a later proof (MedCred's anchor proof, or a co-signature) can point at it with `
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+from joserfc import jws
+from joserfc.jwk import OKPKey
 
 from issuer.keys import Ed25519KeyPair
 from verifier.data_integrity import (
@@ -24,6 +30,7 @@ from verifier.data_integrity import (
 )
 from verifier.jsonld_loader import BundledDocumentLoader
 from verifier.multikey import encode_multibase
+from verifier.vc_jwt import REGISTRY, VC_JWT_TYP
 
 
 def xsd_datetime(moment: datetime) -> str:
@@ -103,3 +110,21 @@ def sign(
     signed = dict(document)
     signed["proof"] = [*proofs_of(document), proof]
     return signed
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def sign_jwt(
+    credential: Mapping[str, Any], key: Ed25519KeyPair, verification_method: str, *, typ: str = VC_JWT_TYP
+) -> str:
+    """`credential` (unsigned) secured as a VC-JWT (W3C VC-JOSE-COSE): a compact JWS whose payload is
+    the credential, header `alg: EdDSA`, `typ: vc+jwt`, `kid` = the verification method. Checked by
+    `verifier.vc_jwt`, and by any JOSE library with the issuer's DID document."""
+    private = OKPKey.import_key(
+        {"kty": "OKP", "crv": "Ed25519", "x": _b64url(key.public_key), "d": _b64url(key.seed)}
+    )
+    payload = json.dumps(credential, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    header = {"alg": "EdDSA", "typ": typ, "kid": verification_method}
+    return jws.serialize_compact(header, payload, private, registry=REGISTRY)

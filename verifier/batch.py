@@ -24,7 +24,7 @@ from typing import Any
 from verifier import jsonsafe
 from verifier.config import VerifierConfig
 from verifier.pipeline import MAX_CREDENTIAL_BYTES, Verifier
-from verifier.report import INVALID, VALID, Report
+from verifier.report import INVALID, SUSPENDED, VALID, Report
 from verifier.sources import SourceError, fetch_url
 
 CHUNK = 32
@@ -46,6 +46,8 @@ class Item:
 
 @dataclass
 class Row:
+    """One credential's line in the batch report (CSV column = JSON key, see `ReportWriter.FIELDS`)."""
+
     source: str
     status: str
     credential_id: str | None = None
@@ -54,22 +56,42 @@ class Row:
     recipient_hash: str | None = None
     failed: list[str] = field(default_factory=list)
     reason: str = ""
+    holder_name: str | None = None
+    issuer_name: str | None = None
+    issuer_did: str | None = None
+    trust: str | None = None
+    valid_from: str | None = None
+    valid_until: str | None = None
+    first_failure: str = ""
+    warnings: list[str] = field(default_factory=list)
+    """Every warning, as "check:code: sentence"."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "source": self.source,
+            "status": self.status,
+            "holder_name": self.holder_name,
+            "achievement": self.achievement,
+            "issuer_name": self.issuer_name,
+            "issuer_did": self.issuer_did,
+            "trust": self.trust,
+            "valid_from": self.valid_from,
+            "valid_until": self.valid_until,
+            "first_failure": self.first_failure,
+            "warnings": self.warnings,
             "id": self.credential_id,
             "issuer": self.issuer,
-            "achievement": self.achievement,
             "recipient_hash": self.recipient_hash,
-            "status": self.status,
             "failed_checks": self.failed,
             "reason": self.reason,
         }
 
 
 def row_from_report(report: Report) -> Row:
+    """The report row of a verified credential: what a licensing body files, including every
+    warning and what the trust rests on (`Summary.trust`)."""
     summary = report.summary
+    first = report.failed[0] if report.failed else None
     return Row(
         source=report.source or "",
         status=report.status,
@@ -79,7 +101,19 @@ def row_from_report(report: Report) -> Row:
         recipient_hash=summary.recipient_hash,
         failed=[f"{c.name}:{c.code}" for c in report.failed],
         reason="" if report.status == VALID else report.headline,
+        holder_name=summary.holder_name,
+        issuer_name=summary.issuer_name,
+        issuer_did=summary.issuer_did,
+        trust=summary.trust,
+        valid_from=summary.valid_from,
+        valid_until=summary.valid_until,
+        first_failure=f"{first.name}:{first.code}: {first.message}" if first else "",
+        warnings=[f"{c.name}:{c.code}: {c.message}" for c in report.warnings],
     )
+
+
+def _failed_row(source: str, code: str, reason: str) -> Row:
+    return Row(source=source, status=INVALID, failed=[code], reason=reason, first_failure=f"{code}: {reason}")
 
 
 # ---------------------------------------------------------------------------- reading inputs
@@ -271,13 +305,13 @@ def _init_worker(config: VerifierConfig) -> None:
 
 def verify_item(verifier: Verifier, item: Item) -> Row:
     if item.error is not None:
-        return Row(source=item.source, status=INVALID, failed=["parse:unreadable"], reason=item.error)
+        return _failed_row(item.source, "parse:unreadable", item.error)
     data = item.data
     if item.url is not None:
         try:
             data = fetch_url(item.url, fetcher=verifier.fetcher)
         except SourceError as exc:
-            return Row(source=item.source, status=INVALID, failed=["parse:unreachable"], reason=str(exc))
+            return _failed_row(item.source, "parse:unreachable", str(exc))
     report = verifier.verify_bytes(data or b"", source=item.source)
     return row_from_report(report)
 
@@ -319,29 +353,46 @@ def verify_stream(items: Iterator[Item], config: VerifierConfig, workers: int = 
 
 
 class Tally:
-    """Counts for the summary table: valid, and invalid grouped by their first failed check."""
+    """Counts for the summary table: each verdict, invalid grouped by their first failed check, and
+    warnings (how many credentials had one, and how often each kind occurred)."""
 
     def __init__(self) -> None:
         self.total = 0
-        self.valid = 0
+        self.by_status: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
+        self.with_warnings = 0
+        self.warnings: Counter[str] = Counter()
 
     def add(self, row: Row) -> None:
         self.total += 1
-        if row.status == VALID:
-            self.valid += 1
-        else:
+        self.by_status[row.status] += 1
+        if row.status == INVALID:
             self.reasons[row.failed[0] if row.failed else "unknown"] += 1
+        if row.warnings:
+            self.with_warnings += 1
+            self.warnings.update(w.split(": ", 1)[0] for w in row.warnings)
+
+    @property
+    def valid(self) -> int:
+        return self.by_status[VALID]
 
     @property
     def invalid(self) -> int:
-        return self.total - self.valid
+        return self.by_status[INVALID]
+
+    @property
+    def suspended(self) -> int:
+        return self.by_status[SUSPENDED]
 
 
 class ReportWriter:
     """Streams rows to a CSV or JSON file as they arrive (nothing is held in memory)."""
 
-    FIELDS = ("source", "id", "issuer", "achievement", "recipient_hash", "status", "failed_checks", "reason")
+    FIELDS = (
+        "source", "status", "holder_name", "achievement", "issuer_name", "issuer_did", "trust",
+        "valid_from", "valid_until", "first_failure", "warnings", "id", "issuer", "recipient_hash",
+        "failed_checks", "reason",
+    )  # fmt: skip
 
     def __init__(self, path: Path) -> None:
         suffix = path.suffix.lower()
@@ -363,6 +414,7 @@ class ReportWriter:
         data = row.to_json()
         if self.kind == "csv":
             data["failed_checks"] = " ".join(row.failed)
+            data["warnings"] = " | ".join(row.warnings)
             self.csv.writerow(data)
         else:
             self.handle.write((",\n" if self.count else "") + json.dumps(data, ensure_ascii=False))

@@ -18,18 +18,31 @@ from verifier.batch import ReportWriter, Tally, count_items, iter_items, verify_
 from verifier.config import VerifierConfig, load_config
 from verifier.errors import InputError
 from verifier.pipeline import Verifier
-from verifier.report import VALID, CheckStatus, Report
+from verifier.report import INVALID, SUSPENDED, VALID, CheckStatus, Report
 from verifier.settings import Settings
 from verifier.sources import credential_url_from_link, decode_qr, read_source
 from verifier.urls import MalformedURLError
 
-EXIT_VALID, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+EXIT_VALID, EXIT_INVALID, EXIT_USAGE, EXIT_SUSPENDED = 0, 1, 2, 4
+EXIT_CODES = {VALID: EXIT_VALID, INVALID: EXIT_INVALID, SUSPENDED: EXIT_SUSPENDED}
+"""Each verdict's exit code (the contract in DESIGN.md)."""
+SEVERITY = (INVALID, SUSPENDED, VALID)
+"""Most severe first, as `Report.status` ranks them: verify-batch exits with the worst present."""
+STATUS_COLOURS = {VALID: "green", INVALID: "red", SUSPENDED: "magenta"}
+
+
+def exit_code(statuses: set[str]) -> int:
+    """The exit code for the verdicts of a run: the most severe one's (nothing verified: INVALID)."""
+    worst = next((s for s in SEVERITY if s in statuses), INVALID)
+    return EXIT_CODES.get(worst, EXIT_INVALID)
+
 
 _MARKS = {
     CheckStatus.PASS: ("✔", "green"),
     CheckStatus.FAIL: ("✘", "red"),
     CheckStatus.WARN: ("!", "yellow"),
     CheckStatus.SKIPPED: ("-", None),
+    CheckStatus.SUSPENDED: ("⏸", "magenta"),
 }
 
 config_option = click.option(
@@ -54,7 +67,7 @@ def _config(settings: Settings, path: str | None) -> VerifierConfig:
 
 
 def print_report(report: Report) -> None:
-    colour = "green" if report.status == VALID else "red"
+    colour = STATUS_COLOURS.get(report.status, "yellow")
     click.secho(f"{report.status}: {report.headline}", fg=colour, bold=True)
     summary = report.summary
     rows = [
@@ -96,7 +109,8 @@ def verify(
 ) -> None:
     """Verify one credential: SOURCE is a file, a URL, or '-' for standard input.
 
-    Exit code 0 means VALID, 1 INVALID, 2 that the input or configuration could not be used.
+    Exit code 0 means VALID, 1 INVALID, 4 SUSPENDED (the issuer suspended it for now), 2 that the
+    input or configuration could not be used.
     """
     ctx = click.get_current_context()
     if (source is None) == (qr_image is None):
@@ -115,7 +129,7 @@ def verify(
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
         print_report(report)
-    ctx.exit(EXIT_VALID if report.valid else EXIT_INVALID)
+    ctx.exit(EXIT_CODES.get(report.status, EXIT_INVALID))
 
 
 @click.command("verify-batch")
@@ -143,8 +157,9 @@ def verify_batch(
 ) -> None:
     """Verify many credentials: folders, .json (one or an array), .jsonl, .zip, and .csv files of URLs.
 
-    Prints a summary (valid, and invalid by reason); --report writes every row. Exit code 0 if all
-    are VALID, 1 if any is INVALID, 2 for usage errors.
+    Prints a summary (each verdict, invalid by reason, warnings by kind); --report writes every row
+    (holder, achievement, issuer, trust, validity, first failure, every warning). Exit code 0 if all
+    are VALID, 1 if any is INVALID, 4 if none is but some are SUSPENDED, 2 for usage errors.
     """
     ctx = click.get_current_context()
     config = _config(settings, config_path)
@@ -166,7 +181,7 @@ def verify_batch(
             writer.close()
     elapsed = time.monotonic() - started
     _print_summary(tally, elapsed, report_path)
-    ctx.exit(EXIT_VALID if tally.total and tally.invalid == 0 else EXIT_INVALID)
+    ctx.exit(exit_code({status for status, count in tally.by_status.items() if count}))
 
 
 def _progress(quiet: bool, total: int | None):
@@ -191,9 +206,17 @@ def _print_summary(tally: Tally, elapsed: float, report_path: str | None) -> Non
     rate = tally.total / elapsed if elapsed > 0 else 0.0
     click.echo(f"\n{tally.total:,} credentials in {elapsed:.1f} s ({rate:,.0f}/s)")
     click.secho(f"  {'VALID':<40}{tally.valid:>10,}", fg="green")
+    for status, count in sorted(tally.by_status.items()):
+        if status not in (VALID, INVALID):  # SUSPENDED, PENDING: not valid, not invalid
+            click.secho(f"  {status:<40}{count:>10,}", fg=STATUS_COLOURS.get(status, "yellow"))
     click.secho(f"  {'INVALID':<40}{tally.invalid:>10,}", fg="red" if tally.invalid else None)
     for reason, count in tally.reasons.most_common():
         click.echo(f"    {reason:<38}{count:>10,}")
+    click.secho(
+        f"  {'with warnings':<40}{tally.with_warnings:>10,}", fg="yellow" if tally.with_warnings else None
+    )
+    for kind, count in tally.warnings.most_common():
+        click.echo(f"    {kind:<38}{count:>10,}")
     if report_path:
         click.echo(f"Report: {report_path}")
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from verifier import status_list
+from verifier import status_list, vc_jwt
 from verifier.chain.provider import connect_rpc
 from verifier.chain.registry_reader import IssuerStatus, RegistryReader
 from verifier.config import TrustedRegistry, VerifierConfig
@@ -28,8 +28,9 @@ from verifier.merkle import AnchorProof, check_inclusion, find_anchor_proof
 from verifier.multikey import key_fingerprint
 from verifier.parsing import ParsedInput, ParseFailure, parse_input, unwrap_enveloped
 from verifier.report import CheckStatus, Report
-from verifier.schema import check_schema, parse_datetime
+from verifier.schema import check_schema, parse_datetime, validity_period
 from verifier.signatures import check_signature
+from verifier.status_check import check_credential_status, entries_of
 from verifier.ttl_cache import TtlCache
 from verifier.vc_jwt import DecodedJwt
 
@@ -192,8 +193,8 @@ class Verifier:
             identifiers = subject.get("identifier")
             if isinstance(identifiers, list) and identifiers and isinstance(identifiers[0], Mapping):
                 summary.recipient_hash = _str(identifiers[0].get("identityHash"))
-        summary.valid_from = _str(credential.get("validFrom"))
-        summary.valid_until = _str(credential.get("validUntil"))
+        start, end = validity_period(credential)
+        summary.valid_from, summary.valid_until = _str(start), _str(end)
 
     def _check_schema(self, credential: Mapping[str, Any], report: Report) -> None:
         result = check_schema(credential)
@@ -511,47 +512,22 @@ class Verifier:
         self._check_status_list(credential, report)
 
     def _check_status_list(self, credential: Mapping[str, Any], report: Report) -> None:
-        entry = credential.get("credentialStatus")
-        if entry is None:
+        """Every credentialStatus entry (`verifier.status_check`), each list fetched once per TTL."""
+        if not entries_of(credential):
             return
         if not self.config.status_list:
             report.add(
                 "status_list", SKIPPED, "disabled", "The issuer's status list was not consulted (offline)."
             )
             return
-        try:
-            url = entry.get("statusListCredential") if isinstance(entry, Mapping) else None
-            if not isinstance(url, str):
-                raise MedCredError("credentialStatus has no statusListCredential URL.")
-            listing = self._status_list(url)
-            if isinstance(listing, MedCredError):
-                raise listing
-            if issuer_id(listing) != issuer_id(credential):
-                raise MedCredError("the status list was published by someone other than the issuer.")
-            revoked = status_list.status_bit(entry, listing)
-        except ChainError as exc:
-            report.add(
-                "status_list",
-                WARN,
-                "status_list_unreachable",
-                f"The issuer's status list is unreachable: {exc}",
-            )
-            return
-        except MedCredError as exc:
-            code = getattr(exc, "code", "status_list_invalid")
-            status = WARN if "unreachable" in code or "fetch" in code else FAIL
-            report.add("status_list", status, code, f"The issuer's status list could not be used: {exc}")
-            return
-        if revoked:
-            report.add(
-                "status_list", FAIL, "revoked", "The issuer's status list marks this credential as revoked."
-            )
-        else:
-            report.add("status_list", PASS, "ok", "The issuer's status list confirms it is not revoked.")
+        issuer = issuer_id(credential)
+        for outcome in check_credential_status(credential, lambda url: self._status_list(url, issuer)):
+            report.add("status_list", outcome.status, outcome.code, outcome.message, **outcome.details)
 
-    def _status_list(self, url: str) -> Any:
-        """The verified status list credential at `url` (or the error getting it), cached for the
-        configured TTL: once per batch, and refreshed in a long-running server."""
+    def _status_list(self, url: str, issuer: str | None) -> status_list.DecodedStatusList | MedCredError:
+        """The verified, decoded status list at `url` if `issuer` published it, or the error getting
+        it. Fetched and verified (Data Integrity or VC-JWT) once per configured TTL: once per batch,
+        and refreshed in a long-running server."""
 
         def fetch_and_verify() -> Any:
             fetch = self._fetch_status_list or (
@@ -559,19 +535,26 @@ class Verifier:
             )
             try:
                 listing = fetch(url)
-                proofs = verify_proofs(listing, resolver=self.resolver, loader=self.loader)
-                if not proofs.verified:
-                    raise status_list.StatusListError(f"its signature is invalid ({proofs.message})")
+                if isinstance(listing, DecodedJwt):
+                    proof = vc_jwt.verify(listing, resolver=self.resolver)
+                    verified, message, listing = proof.verified, proof.message, listing.credential
+                else:
+                    proofs = verify_proofs(listing, resolver=self.resolver, loader=self.loader)
+                    verified, message = proofs.verified, proofs.message
+                if not verified:
+                    raise status_list.StatusListError(f"its signature is invalid ({message})")
+                return status_list.parse_status_list_credential(listing)
             except MedCredError as exc:
                 return exc
-            return listing
 
-        return self._status_lists.get(url, fetch_and_verify)
+        decoded = self._status_lists.get(url, fetch_and_verify)
+        if not isinstance(decoded, MedCredError) and decoded.issuer != issuer:
+            return MedCredError("the status list was published by someone other than the issuer.")
+        return decoded
 
     def _check_validity(self, credential: Mapping[str, Any], report: Report) -> None:
         now = self._now()
-        start = parse_datetime(credential.get("validFrom"))
-        end = parse_datetime(credential.get("validUntil"))
+        start, end = (parse_datetime(v) for v in validity_period(credential))
         if start is not None and now < start:
             report.add(
                 "validity", FAIL, "not_yet_valid", f"The credential is not valid before {_date(start)}."

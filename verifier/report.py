@@ -1,7 +1,9 @@
 """The verification report: an ordered list of checks and an overall verdict.
 
-Each check says pass, fail, warn or skipped, with a machine code and one sentence an employer with
-no technical background understands. The verdict is VALID only if no check failed.
+Each check says pass, fail, warn, skipped or suspended, with a machine code and one sentence an
+employer with no technical background understands. The verdict is VALID only if no check failed and
+nothing holds it back. Precedence: INVALID (a check failed) > SUSPENDED (the issuer's status list
+suspends it for now: not valid, not revoked) > PENDING > VALID.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 VALID = "VALID"
 INVALID = "INVALID"
+SUSPENDED = "SUSPENDED"
 
 
 class CheckStatus(StrEnum):
@@ -19,6 +22,9 @@ class CheckStatus(StrEnum):
     FAIL = "fail"
     WARN = "warn"
     SKIPPED = "skipped"
+    SUSPENDED = "suspended"
+    """Temporarily not in force (a `suspension` status bit): the verdict is SUSPENDED unless a
+    check failed."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,9 @@ class Summary:
     transaction_hash: str | None = None
     block_number: int | None = None
     anchored_at: str | None = None
+    trust: str | None = None
+    """What the trust in the issuer rests on, in one phrase (e.g. "anchored on MedCred registry X",
+    "trusted by list X; not anchored on a registry"); filled by the trust checks."""
 
 
 @dataclass
@@ -71,7 +80,12 @@ class Report:
 
     @property
     def status(self) -> str:
-        return INVALID if self.failed or not self.checks else VALID
+        """INVALID > SUSPENDED > PENDING > VALID (see the module docstring)."""
+        if self.failed or not self.checks:
+            return INVALID
+        if self.suspended:
+            return SUSPENDED
+        return VALID
 
     @property
     def valid(self) -> bool:
@@ -80,6 +94,10 @@ class Report:
     @property
     def failed(self) -> list[Check]:
         return [c for c in self.checks if c.status is CheckStatus.FAIL]
+
+    @property
+    def suspended(self) -> list[Check]:
+        return [c for c in self.checks if c.status is CheckStatus.SUSPENDED]
 
     @property
     def warnings(self) -> list[Check]:
@@ -92,6 +110,8 @@ class Report:
             return self.failed[0].message
         if not self.checks:
             return "Nothing was checked."
+        if self.suspended:
+            return self.suspended[0].message
         pending = next((c for c in self.checks if c.code == "anchor_pending"), None)
         if pending is not None:
             return pending.message

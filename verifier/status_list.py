@@ -29,6 +29,8 @@ from typing import Any
 from verifier import jsonsafe
 from verifier.errors import InputError, MedCredError
 from verifier.fetch import Fetcher, FetchError, FetchPolicy, default_fetcher
+from verifier.vc_jwt import DecodedJwt, VcJwtError, looks_like_jwt
+from verifier.vc_jwt import decode as decode_jwt
 
 __all__ = [
     "DEFAULT_FETCH_MAX_BYTES",
@@ -50,6 +52,7 @@ __all__ = [
     "StatusListUnreachableError",
     "decode_encoded_list",
     "fetch_status_list",
+    "parse_status_list_body",
     "parse_status_list_credential",
     "status_bit",
     "status_entries",
@@ -394,8 +397,9 @@ def fetch_status_list(
     max_bytes: int = DEFAULT_FETCH_MAX_BYTES,
     *,
     fetcher: Fetcher | None = None,
-) -> dict[str, Any]:
-    """GET a status list credential over HTTP(S) through the hardened fetcher; parsed, NOT verified.
+) -> dict[str, Any] | DecodedJwt:
+    """GET a status list credential over HTTP(S) through the hardened fetcher; parsed, NOT verified:
+    the JSON credential, or a `DecodedJwt` when the list is served as a VC-JWT.
 
     `fetcher` is the configured one (`VerifierConfig.fetcher()`); without it, a shared fetcher with
     `timeout` (total, seconds) and no allowed private origins. The caller must verify the list
@@ -408,7 +412,10 @@ def fetch_status_list(
     if not isinstance(url, str) or not re.match(r"^https?://[^\s/]+", url, re.IGNORECASE):
         raise StatusEntryError(f"The status list address {str(url)[:200]!r} is not an http(s) URL.")
     fetcher = fetcher or default_fetcher(FetchPolicy(timeout=timeout, max_bytes=max_bytes))
-    accept = "application/vc+ld+json, application/ld+json;q=0.9, application/json;q=0.8"
+    accept = (
+        "application/vc+ld+json, application/ld+json;q=0.9, application/json;q=0.8, "
+        "application/vc+jwt;q=0.7, application/jwt;q=0.6"
+    )
     try:
         body = fetcher.get(url, accept=accept)
     except FetchError as exc:
@@ -419,6 +426,18 @@ def fetch_status_list(
         raise StatusListUnreachableError(f"The status list could not be retrieved: {exc}") from None
     if len(body) > max_bytes:
         raise StatusListTooLargeError(f"The status list is larger than {max_bytes:,} bytes; refused.")
+    return parse_status_list_body(body)
+
+
+def parse_status_list_body(body: bytes) -> dict[str, Any] | DecodedJwt:
+    """A fetched status list: the JSON credential (Data Integrity), or a VC-JWT, decoded, NOT
+    verified (the caller verifies either form). StatusListFormatError when it is neither."""
+    text = body.decode("utf-8", errors="replace")
+    if looks_like_jwt(text):
+        try:
+            return decode_jwt(text)
+        except VcJwtError as exc:
+            raise StatusListFormatError(f"The status list is a JWT that cannot be read: {exc}") from exc
     try:
         document = jsonsafe.loads(body)
     except (ValueError, RecursionError):

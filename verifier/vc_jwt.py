@@ -21,16 +21,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import re
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from joserfc import jws
-from joserfc.errors import JoseError, SecurityWarning
+from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey
+from joserfc.jws import JWSRegistry
 
 from verifier import jsonsafe
 from verifier.data_integrity import ASSERTION_METHOD, ProofResult, issuer_id
@@ -39,15 +40,31 @@ from verifier.errors import InputError
 from verifier.multikey import MultikeyError
 from verifier.public_keys import ED25519, P256
 
+MAX_TOKEN_CHARS = 3 * 1024 * 1024
 JWT_ALGORITHMS = {"EdDSA": ED25519, "Ed25519": ED25519, "ES256": P256}
 """The JWS algorithms accepted, with the key algorithm each needs ("Ed25519" is RFC 9864's name)."""
 
-# RFC 9864 deprecates the polymorphic "EdDSA" name, but it is what VC-JWT issuers write; accepting it
-# for an Ed25519 key (checked below) is sound, so joserfc's warning about it is noise here.
-warnings.filterwarnings("ignore", message="EdDSA is deprecated", category=SecurityWarning)
+
+class _Registry(JWSRegistry):
+    """joserfc's JWS registry as VC-JWT needs it: payloads as large as a credential may be, header
+    parameters beyond the registered ones allowed (issuers add their own), and "EdDSA" without
+    RFC 9864's deprecation warning: it is what VC-JWT issuers write, and `verify` accepts it only
+    with an Ed25519 key."""
+
+    algorithms: ClassVar[dict[str, Any]] = dict(JWSRegistry.algorithms)
+    max_payload_length = MAX_TOKEN_CHARS
+    max_header_length = 4096
+
+
+_eddsa = copy.copy(JWSRegistry.algorithms["EdDSA"])
+_eddsa.security_warning = None
+_Registry.algorithms["EdDSA"] = _eddsa
+REGISTRY = _Registry(algorithms=list(JWT_ALGORITHMS), strict_check_header=False)
+"""The registry for every JWS MedCred reads or writes (issuer's `sign_jwt` too)."""
+VC_JWT_TYP = "vc+jwt"
+VC_JWT_MEDIA_TYPE = "application/vc+jwt"
 CREDENTIAL_TYPS = frozenset({"vc+jwt", "vc+ld+json+jwt", "vc-ld+jwt", "jwt"})
 _COMPACT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
-MAX_TOKEN_CHARS = 3 * 1024 * 1024
 
 
 class VcJwtError(InputError):
@@ -232,7 +249,7 @@ def verify(
             )
         jose_key = (OKPKey if key.algorithm == ED25519 else ECKey).import_key(key.jwk)
         try:
-            jws.deserialize_compact(decoded.token, jose_key, algorithms=[alg])
+            jws.deserialize_compact(decoded.token, jose_key, registry=REGISTRY)
         except JoseError as exc:
             raise VcJwtError(
                 "The JWT's signature does not match: it was altered or signed by another key.",

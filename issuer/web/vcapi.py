@@ -44,10 +44,13 @@ from issuer.web.api_models import (
 from issuer.web.auth import authorized_first, require
 from issuer.web.presenters import iso
 from verifier.errors import InputError
+from verifier.vc_jwt import VC_JWT_MEDIA_TYPE
 from verifier.web.openapi import BEARER, Media, Responses, api_spec, problems
 
 STATUS_LIST = Media(
-    "application/json", "The BitstringStatusListCredential (ETag, If-None-Match).", {"type": "object"}
+    ("application/json", "application/vc+jwt", "application/jwt"),
+    "The BitstringStatusListCredential (ETag, If-None-Match): a Data Integrity credential (JSON, the "
+    "default), or a VC-JWT when Accept asks for application/vc+jwt or application/jwt.",
 )
 
 
@@ -83,6 +86,16 @@ def issue_arguments(body: VcIssueRequest, issuer_did: str) -> dict[str, Any]:
         "name": credential.credentialSubject.name,
         "valid_from": credential.validFrom,
     }
+
+
+JWT_MEDIA_TYPES = (VC_JWT_MEDIA_TYPE, "application/jwt")
+STATUS_LIST_MEDIA_TYPES = (
+    "application/json",
+    "application/vc+ld+json",
+    "application/ld+json",
+    *JWT_MEDIA_TYPES,
+)
+"""What /status-lists/<id> serves, by content negotiation (JSON first: the answer to */*)."""
 
 
 def create_vcapi_blueprint(service: IssuerService) -> Blueprint:
@@ -136,16 +149,22 @@ def create_vcapi_blueprint(service: IssuerService) -> Blueprint:
         skip_validation=True,
     )
     def status_list(list_id: str) -> Response:
-        """A signed BitstringStatusListCredential (W3C Bitstring Status List)."""
+        """The list as a Data Integrity credential (JSON, the default) or, when the client asks for
+        `application/vc+jwt` or `application/jwt`, as a VC-JWT (some verifiers check only those)."""
         if len(list_id) > 200:
             raise NotFoundError("There is no such status list.")
-        document = service.status_list_credential(list_id)
-        payload = flask_json.dumps(document, ensure_ascii=False).encode("utf-8")
-        etag = hashlib.sha256(payload).hexdigest()[:32]
-        response = Response(payload, mimetype="application/json")
-        response.set_etag(etag)
+        wanted = request.accept_mimetypes.best_match(STATUS_LIST_MEDIA_TYPES, default="application/json")
+        if wanted in JWT_MEDIA_TYPES:
+            payload = service.status_list_jwt(list_id).encode("ascii")
+            response = Response(payload, mimetype=wanted)
+        else:
+            document = service.status_list_credential(list_id)
+            payload = flask_json.dumps(document, ensure_ascii=False).encode("utf-8")
+            response = Response(payload, mimetype=wanted)
+        response.set_etag(hashlib.sha256(payload).hexdigest()[:32])
         response.headers["Cache-Control"] = "public, max-age=60"
         response.headers["Access-Control-Allow-Origin"] = "*"
+        response.vary.add("Accept")
         return response.make_conditional(request)
 
     return bp
