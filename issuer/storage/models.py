@@ -203,6 +203,19 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column()
 
 
+class AdminSession(Base):
+    """A logged-in admin UI session (issuer.storage.admin_sessions): the cookie holds a random
+    secret, this row only its SHA-256. Logging out deletes the row; so does revoking its token."""
+
+    __tablename__ = "admin_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AnchorRequest(Base):
     """`medcred anchor` asking the worker that holds the lease (another process) to flush now."""
 

@@ -6,12 +6,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from issuer.secrets import new_api_token, token_hash
 from issuer.storage.errors import ForbiddenError, NotFoundError, UnauthorizedError
-from issuer.storage.models import SCOPES, ApiToken, Institution, utcnow
+from issuer.storage.models import SCOPES, AdminSession, ApiToken, Institution, utcnow
 from verifier.errors import InputError
 
 LAST_USED_GRANULARITY = timedelta(minutes=1)
@@ -32,6 +32,11 @@ class TokenInfo:
 
     def allows(self, scope: str) -> bool:
         return scope in self.scopes or "admin" in self.scopes
+
+
+def token_info(row: ApiToken, slug: str) -> TokenInfo:
+    """The description of a token row of institution `slug`."""
+    return _info(row, slug)
 
 
 def check_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
@@ -150,4 +155,6 @@ def revoke_token(session: Session, institution: Institution, token_id: int) -> T
         raise NotFoundError(f"Institution {institution.slug!r} has no API token {token_id}.")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
+    # Admin UI sessions opened with it end too (they would be refused anyway: see admin_sessions).
+    session.execute(delete(AdminSession).where(AdminSession.token_id == token_id))
     return _info(row, institution.slug)

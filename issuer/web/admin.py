@@ -2,7 +2,8 @@
 roster upload with its per-row error report, revoke, anchor now, ZIP download.
 
 Every POST carries the session's CSRF token (checked before anything else), and every request
-re-checks the sealed API token with the service, so revoking that token logs the admin out.
+checks the server-side session and its API token (issuer.storage.admin_sessions), so logging out
+or revoking that token ends the session everywhere.
 """
 
 from __future__ import annotations
@@ -20,20 +21,20 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 
 from issuer.chain.registry_writer import REVOCATION_REASONS
 from issuer.issuance import RosterError
 from issuer.service import IssuerService
+from issuer.storage.admin_sessions import AdminSessions
 from issuer.storage.errors import ConflictError, ForbiddenError, UnauthorizedError
 from issuer.storage.models import CREDENTIAL_STATES
 from issuer.web.api import ZIP, zip_response
 from issuer.web.api_models import AdminExportForm, PageQuery
 from issuer.web.exports import all_ids, check_ids
 from issuer.web.links import links_for
-from issuer.web.sessions import CSRF_FIELD, TokenSeal, csrf_ok, end_session, start_session
+from issuer.web.sessions import CSRF_FIELD, csrf_ok, end_session, session_secret, start_session
 from verifier.errors import ChainError, InputError
 from verifier.web.openapi import SESSION, Media, Responses, api_spec, error_page, request_body
 
@@ -70,8 +71,9 @@ def form_body(
     return {media: {"schema": schema}}
 
 
-def create_admin_blueprint(service: IssuerService, seal: TokenSeal) -> Blueprint:
+def create_admin_blueprint(service: IssuerService) -> Blueprint:
     bp = Blueprint("admin", __name__, url_prefix="/admin")
+    sessions = AdminSessions(service.db)
     base_url = service.config.public_base_url
 
     @bp.before_request
@@ -80,14 +82,13 @@ def create_admin_blueprint(service: IssuerService, seal: TokenSeal) -> Blueprint
             abort(400, "The form has expired or did not come from this site. Reload the page and try again.")
 
     def current_admin() -> Any:
-        token = seal.open(session.get("admin"))
-        if token is None:
+        secret = session_secret()
+        if secret is None:
             return None
-        try:
-            return service.verify_token(token, "admin")
-        except (UnauthorizedError, ForbiddenError):
+        token = sessions.current(secret)
+        if token is None:  # logged out elsewhere, expired, idle, or its token revoked
             end_session()
-            return None
+        return token
 
     def login_required(view: View) -> View:
         @wraps(view)
@@ -134,7 +135,7 @@ def create_admin_blueprint(service: IssuerService, seal: TokenSeal) -> Blueprint
         """Admin login form (an admin-scoped API token)."""
         if current_admin() is not None:
             return redirect(url_for("admin.dashboard"))
-        return render_template("admin_login.html")
+        return render_template("admin_login.html", institution=request.args.get("institution", "")[:64])
 
     @bp.post("/login")
     @api_spec.validate(
@@ -142,25 +143,40 @@ def create_admin_blueprint(service: IssuerService, seal: TokenSeal) -> Blueprint
             HTTP_302="Logged in: to the dashboard (sets the session cookie).",
             HTTP_400=error_page("Missing CSRF token."),
             HTTP_401=Media("text/html", "Unknown, expired or revoked token."),
-            HTTP_403=Media("text/html", "Not an admin token."),
+            HTTP_403=Media("text/html", "Not an admin token, or not the named institution's."),
             HTTP_413=TOO_LARGE,
+            HTTP_429=error_page("Too many login attempts from this client or for this institution."),
         ),
         tags=["admin"],
         skip_validation=True,
     )
-    @request_body(form_body({"token": {"type": "string"}}, ["token"]))
+    @request_body(
+        form_body(
+            {
+                "token": {"type": "string"},
+                "institution": {"type": "string", "description": "The institution's slug (optional)."},
+            },
+            ["token"],
+        )
+    )
     def login_submit() -> Any:
-        """Log in with an admin token."""
+        """Log in with an admin token (rate-limited per client and per institution: issuer.web.rate_limit)."""
         token = request.form.get("token", "").strip()
+        named = request.form.get("institution", "").strip()[:64]
         try:
             info = service.verify_token(token or None, "admin")
         except UnauthorizedError as exc:
-            return render_template("admin_login.html", error=str(exc)), 401
+            return render_template("admin_login.html", error=str(exc), institution=named), 401
         except ForbiddenError:
             return render_template(
-                "admin_login.html", error="This API token is not an admin token (it lacks the admin scope)."
+                "admin_login.html",
+                error="This API token is not an admin token (it lacks the admin scope).",
+                institution=named,
             ), 403
-        start_session(seal.seal(token), info.institution)
+        if named and named.lower() != info.institution:
+            error = f"This API token is not one of {named!r}'s tokens."
+            return render_template("admin_login.html", error=error, institution=named), 403
+        start_session(sessions.open(info), info.institution)
         return redirect(url_for("admin.dashboard"))
 
     @bp.post("/logout")
@@ -169,7 +185,8 @@ def create_admin_blueprint(service: IssuerService, seal: TokenSeal) -> Blueprint
     )
     @request_body(form_body({}))
     def logout() -> Any:
-        """Log out."""
+        """Log out: the server-side session ends, so a copy of the cookie opens nothing."""
+        sessions.end(session_secret())
         end_session()
         flash("You have been logged out.", "ok")
         return redirect(url_for("admin.login"))

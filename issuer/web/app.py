@@ -24,8 +24,9 @@ from issuer.web.errors import register_error_handlers
 from issuer.web.limits import MAX_JSON_BYTES, MAX_UPLOAD_BYTES
 from issuer.web.openapi import issuer_openapi_document
 from issuer.web.public import create_public_blueprint
+from issuer.web.rate_limit import install_login_limits
 from issuer.web.secret import load_secret_key
-from issuer.web.sessions import SESSION_SECONDS, TokenSeal, csrf_token
+from issuer.web.sessions import SESSION_SECONDS, csrf_token
 from issuer.web.trust import trusting_own_origin
 from issuer.web.vcapi import create_vcapi_blueprint
 from verifier.config import VerifierConfig
@@ -91,7 +92,8 @@ def create_app(
     app.register_blueprint(create_public_blueprint(service))
     app.register_blueprint(create_vcapi_blueprint(service))
     app.register_blueprint(create_api_blueprint(service))
-    app.register_blueprint(create_admin_blueprint(service, TokenSeal(secret)))
+    app.register_blueprint(create_admin_blueprint(service))
+    install_login_limits(app, service)
 
     documents: list[str] = []
 

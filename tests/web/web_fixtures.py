@@ -27,6 +27,7 @@ from issuer.config import ServiceConfig
 from issuer.service import IssuerService
 from issuer.storage.models import ApiToken, Batch, Credential
 from issuer.web.app import create_app
+from issuer.web.rate_limit import EXTENSION as LOGIN_LIMITER
 from verifier.config import TrustedRegistry, VerifierConfig
 from verifier.settings import Settings
 
@@ -97,6 +98,8 @@ def make_world(tmp: Path, public_url: str = PUBLIC_URL, *, status_list: bool = F
     )
     app = create_app(service, verifier_config, secret_key=os.urandom(32))
     app.config["TESTING"] = True
+    # Tests log in far more often than a person; test_web_login_limits.py runs with the limits on.
+    app.extensions[LOGIN_LIMITER].enabled = False
     return WebWorld(service=service, app=app, verifier_config=verifier_config, tokens=tokens)
 
 
