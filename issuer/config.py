@@ -8,7 +8,7 @@ and a gunicorn-hosted web layer all configure the service the same way:
 - `MEDCRED_MASTER_KEY`: the key that encrypts private keys at rest (base64url, 32 bytes);
   default: the 0600 file `<data_dir>/master.key`, created on first use.
 - `MEDCRED_PUBLIC_URL`: the base URL the web layer is reached at (credential ids, status lists);
-  default `http://127.0.0.1:8000`.
+  default: the URL the data folder remembers (`issuer.public_url`), else `http://127.0.0.1:8000`.
 - `MEDCRED_BATCH_SIZE` (1000) / `MEDCRED_BATCH_MAX_AGE` (60 s): an anchoring batch closes at this
   many credentials or when its oldest credential has waited this long.
 - `MEDCRED_CONFIRMATIONS`: blocks to wait after the anchoring transaction (1 on dev chains, else 3).
@@ -24,10 +24,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from issuer.public_url import DEFAULT_PUBLIC_URL, remembered_public_url
 from verifier.errors import MedCredError
 from verifier.settings import Settings
 
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEFAULT_BATCH_SIZE = 1000
 DEFAULT_BATCH_MAX_AGE = 60.0
 DEV_CONFIRMATIONS = 1
@@ -90,7 +90,11 @@ class ServiceConfig:
         return cls(
             settings=settings,
             database_url=normalize_database_url(database_url),
-            public_base_url=_url(env.get("MEDCRED_PUBLIC_URL") or DEFAULT_PUBLIC_URL),
+            public_base_url=_url(
+                env.get("MEDCRED_PUBLIC_URL")
+                or remembered_public_url(settings.data_dir)
+                or DEFAULT_PUBLIC_URL
+            ),
             batch_size=_int(env, "MEDCRED_BATCH_SIZE", DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE),
             batch_max_age=_float(env, "MEDCRED_BATCH_MAX_AGE", DEFAULT_BATCH_MAX_AGE),
             confirmations=(

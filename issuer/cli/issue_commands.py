@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from issuer.cli.service_factory import open_service
+from issuer.cli.service_factory import open_service, warn_if_a_server_issues_elsewhere
 from issuer.issuance import RosterError
 from verifier.settings import Settings
 
@@ -54,7 +54,9 @@ def issue(
     output: str | None,
 ) -> None:
     """Issue one credential: signed now, anchored by the worker (or `medcred anchor`) shortly after."""
-    issued = open_service(settings).issue(slug, template, email, name=name, valid_from=valid_from)
+    service = open_service(settings)
+    warn_if_a_server_issues_elsewhere(service)
+    issued = service.issue(slug, template, email, name=name, valid_from=valid_from)
     click.echo(f"Issued credential {issued.id} (pending anchoring).", err=True)
     _write_json(issued.document, output)
 
@@ -85,6 +87,7 @@ def issue_batch(
     """
     data = click.open_file(roster, "rb").read()
     service = open_service(settings)
+    warn_if_a_server_issues_elsewhere(service)
     errors, total = service.validate_roster(data, default_template=default_template)
     if errors:
         click.secho(f"{len(errors)} problem(s) in {total} row(s):", fg="red", err=True)

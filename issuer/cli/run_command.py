@@ -31,6 +31,7 @@ from issuer.chain.registry_writer import deploy_registry
 from issuer.chain.transactions import TransactionSender
 from issuer.cli.institution_commands import print_registration
 from issuer.config import ServiceConfig
+from issuer.public_url import DEFAULT_PORT, choose_server_address, clear_running_server, record_running_server
 from issuer.service import IssuerService
 from issuer.storage.errors import NotFoundError
 from verifier.settings import Settings
@@ -38,7 +39,6 @@ from verifier.settings import Settings
 DEMO_SLUG = "demo"
 DEMO_NAME = "Demo Resuscitation Council"
 DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8000
 
 WebStarter = Callable[..., Any]
 
@@ -126,9 +126,15 @@ def start_services(
 @click.command()
 @click.option("--once", is_flag=True, help="Set everything up, print the summary and exit.")
 @click.option("--host", default=DEFAULT_HOST, show_default=True, help="Web server address (when installed).")
-@click.option("--port", default=DEFAULT_PORT, show_default=True, help="Web server port (when installed).")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    help="Web server port; credentials are issued under http://127.0.0.1:PORT unless MEDCRED_PUBLIC_URL "
+    "says otherwise, and the data folder remembers it "
+    f"[default: the port it remembers, else {DEFAULT_PORT}].",
+)
 @click.pass_obj
-def run(settings: Settings, once: bool, host: str, port: int) -> None:
+def run(settings: Settings, once: bool, host: str, port: int | None) -> None:
     """Start the local chain, the registry, the demo institution and the anchoring worker; keep running.
 
     On first start the demo institution ('demo') is created and its API token printed ONCE. Stop
@@ -144,10 +150,21 @@ def run(settings: Settings, once: bool, host: str, port: int) -> None:
     services: Services | None = None
     try:
         ensure_registry(settings)
+        address = choose_server_address(settings.data_dir, host, port)
         services = start_services(
-            settings, web=None if once else find_web_starter(), host=host, port=port, worker=not once
+            settings, web=None if once else find_web_starter(), host=host, port=address.port, worker=not once
         )
+        public = services.service.config.public_base_url
+        if services.web is not None:
+            record_running_server(settings.data_dir, public, f"{host}:{address.port}")
         click.echo(f"Data:     {settings.data_dir.resolve()}")
+        click.echo(f"Public URL: {public} (credential links, QR codes, status lists)")
+        if address.changed_from:
+            click.secho(
+                f"Note: this data folder issued under {address.changed_from} until now; credentials "
+                "issued before keep their links there.",
+                fg="yellow",
+            )
         click.echo(f"Demo institution: {DEMO_SLUG}")
         if services.demo_token:
             click.secho("Demo API token (shown once, copy it now):", fg="yellow")
@@ -164,6 +181,7 @@ def run(settings: Settings, once: bool, host: str, port: int) -> None:
     finally:
         if services is not None:
             services.stop()
+            clear_running_server(settings.data_dir)
         if started_here and not once:
             node.stop()
             click.echo("Local chain stopped; state saved.")

@@ -12,32 +12,33 @@ import logging
 import click
 
 from issuer.cli.service_factory import open_service
+from issuer.public_url import DEFAULT_PORT, choose_server_address, clear_running_server, record_running_server
 from verifier.settings import Settings
 
 DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8000
 
 
 @click.command()
 @click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
 @click.option(
     "--port",
-    default=DEFAULT_PORT,
-    show_default=True,
     type=click.IntRange(0, 65535),
-    help="Port (0: any free).",
+    help=f"Port (0: any free) [default: the port of the public URL this data folder remembers, else "
+    f"{DEFAULT_PORT}].",
 )
 @click.option("--no-worker", is_flag=True, help="Do not run the anchoring worker in this process.")
 @click.pass_obj
-def serve(settings: Settings, host: str, port: int, no_worker: bool) -> None:
+def serve(settings: Settings, host: str, port: int | None, no_worker: bool) -> None:
     """Serve the issuer API, admin UI and verifier page on HOST:PORT (anchoring in the background).
 
-    Credential URLs, QR codes and status lists use MEDCRED_PUBLIC_URL (default
-    http://127.0.0.1:8000): set it to the address people and verifiers reach this server at.
+    Credential URLs, QR codes and status lists start with MEDCRED_PUBLIC_URL when it is set (set it
+    to the address people and verifiers reach this server at), else http://HOST:PORT; the data
+    folder remembers it, and every command issuing in the folder uses it.
     """
     from issuer.web import server as web  # noqa: PLC0415 - Flask is imported only when serving
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    address = choose_server_address(settings.data_dir, host, None if port == 0 else port)
     service = open_service(settings)
 
     def ready(server: web.WebServer) -> None:
@@ -51,8 +52,18 @@ def serve(settings: Settings, host: str, port: int, no_worker: bool) -> None:
                 "make sure that address reaches this server.",
                 fg="yellow",
             )
+        if address.changed_from:
+            click.secho(
+                f"Note: this data folder issued under {address.changed_from} until now; credentials "
+                "issued before keep their links there.",
+                fg="yellow",
+            )
+        record_running_server(settings.data_dir, public, server.url)
         click.echo("Anchoring worker: " + ("off (--no-worker)" if no_worker else "running"))
         click.echo("Press Ctrl-C to stop.")
 
-    web.serve(service, None, host, port, worker=not no_worker, on_ready=ready)
+    try:
+        web.serve(service, None, host, 0 if port == 0 else address.port, worker=not no_worker, on_ready=ready)
+    finally:
+        clear_running_server(settings.data_dir)
     click.echo("Stopped.")
