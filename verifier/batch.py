@@ -4,7 +4,8 @@ Inputs are streamed (folders, `.json` with one credential or an array, `.jsonl`,
 files of credential URLs), fanned out over worker processes in chunks, and the results come back in
 input order. At most a bounded number of chunks is in flight, so memory stays flat however many
 credentials there are. A file that cannot be read is one INVALID row with its reason; the run goes
-on. Each worker keeps one `Verifier`, so chain reads are made once per root and issuer per worker.
+on. A presentation gives one row per credential it holds. Each worker keeps one `Verifier`, so
+chain reads are made once per root and issuer per worker.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from verifier import jsonsafe
 from verifier.config import VerifierConfig
 from verifier.pipeline import MAX_CREDENTIAL_BYTES, Verifier
+from verifier.presentation import PresentationReport, verify_submission
 from verifier.report import INVALID, SUSPENDED, VALID, Report
 from verifier.sources import SourceError, fetch_url
 
@@ -303,22 +305,46 @@ def _init_worker(config: VerifierConfig) -> None:
     _worker_verifier = Verifier(config)
 
 
-def verify_item(verifier: Verifier, item: Item) -> Row:
+def presentation_rows(report: PresentationReport) -> list[Row]:
+    """One row per credential of a presentation (source `FILE#verifiableCredential[i]`). A failed
+    presentation-level check (the holder's proof, binding) makes every row INVALID, listed first;
+    the presentation's warnings come first in every row's warnings."""
+    own = [f"presentation:{c.name}:{c.code}" for c in report.failed]
+    if not report.credentials:
+        return [_failed_row(report.source or "", own[0] if own else "presentation:empty", report.headline)]
+    rows = []
+    for presented in report.credentials:
+        row = row_from_report(presented.report)
+        if own:
+            first = report.failed[0]
+            row.status, row.failed = INVALID, [*own, *row.failed]
+            row.reason = first.message
+            row.first_failure = f"presentation:{first.name}:{first.code}: {first.message}"
+        own_warnings = [f"presentation:{c.name}:{c.code}: {c.message}" for c in report.warnings]
+        row.warnings = [*own_warnings, *row.warnings]
+        rows.append(row)
+    return rows
+
+
+def verify_item(verifier: Verifier, item: Item) -> list[Row]:
+    """The rows for one input item: one for a credential, one per credential for a presentation."""
     if item.error is not None:
-        return _failed_row(item.source, "parse:unreadable", item.error)
+        return [_failed_row(item.source, "parse:unreadable", item.error)]
     data = item.data
     if item.url is not None:
         try:
             data = fetch_url(item.url, fetcher=verifier.fetcher)
         except SourceError as exc:
-            return _failed_row(item.source, "parse:unreachable", str(exc))
-    report = verifier.verify_bytes(data or b"", source=item.source)
-    return row_from_report(report)
+            return [_failed_row(item.source, "parse:unreachable", str(exc))]
+    report = verify_submission(verifier, data or b"", source=item.source)
+    if isinstance(report, PresentationReport):
+        return presentation_rows(report)
+    return [row_from_report(report)]
 
 
 def _verify_chunk(items: list[Item]) -> list[Row]:
     assert _worker_verifier is not None
-    return [verify_item(_worker_verifier, item) for item in items]
+    return [row for item in items for row in verify_item(_worker_verifier, item)]
 
 
 def _chunks(items: Iterator[Item], size: int, gate: threading.Semaphore) -> Iterator[list[Item]]:
@@ -339,7 +365,7 @@ def verify_stream(items: Iterator[Item], config: VerifierConfig, workers: int = 
     if workers <= 1:
         verifier = Verifier(config)
         for item in items:
-            yield verify_item(verifier, item)
+            yield from verify_item(verifier, item)
         return
     gate = threading.Semaphore(workers * 4)
     context = multiprocessing.get_context("fork")

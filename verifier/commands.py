@@ -18,6 +18,7 @@ from verifier.batch import ReportWriter, Tally, count_items, iter_items, verify_
 from verifier.config import VerifierConfig, load_config
 from verifier.errors import InputError
 from verifier.pipeline import Verifier
+from verifier.presentation import PresentationReport, verify_submission
 from verifier.report import INVALID, SUSPENDED, VALID, CheckStatus, Report
 from verifier.settings import Settings
 from verifier.sources import credential_url_from_link, decode_qr, read_source
@@ -88,6 +89,22 @@ def print_report(report: Report) -> None:
         click.echo(click.style(f"  {mark} ", fg=fg) + f"{check.name:<14} {check.message}")
 
 
+def print_presentation(report: PresentationReport) -> None:
+    """The presentation's verdict, its holder and own checks, then each credential's report."""
+    colour = STATUS_COLOURS.get(report.status, "yellow")
+    click.secho(f"{report.status}: {report.headline}", fg=colour, bold=True)
+    click.echo(f"  {'Holder:':<12} {report.holder or 'not named'}")
+    click.echo(f"  {'Credentials:':<12} {len(report.credentials)}")
+    click.echo("")
+    for check in report.checks:
+        mark, fg = _MARKS[check.status]
+        click.echo(click.style(f"  {mark} ", fg=fg) + f"{check.name:<14} {check.message}")
+    for index, presented in enumerate(report.credentials, start=1):
+        click.echo("")
+        click.secho(f"Credential {index} of {len(report.credentials)}", bold=True)
+        print_report(presented.report)
+
+
 @click.command()
 @click.argument("source", required=False)
 @click.option(
@@ -95,6 +112,16 @@ def print_report(report: Report) -> None:
 )
 @click.option(
     "--recipient", metavar="EMAIL", help="Also check that the credential was issued to this e-mail."
+)
+@click.option(
+    "--challenge",
+    metavar="C",
+    help="For a presentation: the challenge you gave the holder; its proof must carry it.",
+)
+@click.option(
+    "--domain",
+    metavar="D",
+    help="For a presentation: your domain, as you gave it to the holder; its proof must carry it.",
 )
 @click.option("--json", "as_json", is_flag=True, help='Print the report as JSON with a top-level "status".')
 @config_option
@@ -104,10 +131,15 @@ def verify(
     source: str | None,
     qr_image: str | None,
     recipient: str | None,
+    challenge: str | None,
+    domain: str | None,
     as_json: bool,
     config_path: str | None,
 ) -> None:
-    """Verify one credential: SOURCE is a file, a URL, or '-' for standard input.
+    """Verify one credential or presentation: SOURCE is a file, a URL, or '-' for standard input.
+
+    A Verifiable Presentation (a holder's signed bundle of credentials) is checked with
+    --challenge and --domain, and every credential in it gets the full checks.
 
     Exit code 0 means VALID, 1 INVALID, 4 SUSPENDED (the issuer suspended it for now), 2 that the
     input or configuration could not be used.
@@ -124,9 +156,15 @@ def verify(
             raise InputError(f"The QR code does not hold a credential link: {link[:100]!r}.") from None
     assert source is not None
     data = read_source(source, allow_network=config.fetch_credentials, fetcher=config.fetcher())
-    report = Verifier(config).verify_bytes(data, recipient=recipient, source=source)
+    report = verify_submission(
+        Verifier(config), data, challenge=challenge, domain=domain, recipient=recipient, source=source
+    )
+    if (challenge or domain) and not isinstance(report, PresentationReport):
+        click.secho("Note: --challenge and --domain apply to presentations only.", err=True, fg="yellow")
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    elif isinstance(report, PresentationReport):
+        print_presentation(report)
     else:
         print_report(report)
     ctx.exit(EXIT_CODES.get(report.status, EXIT_INVALID))

@@ -24,7 +24,14 @@ PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:medcred:problem:"
 BEARER_CHALLENGE = 'Bearer realm="medcred"'
 
-API_PREFIXES = ("/api/", "/credentials/issue", "/credentials/status", "/credentials/verify", "/status-lists/")
+API_PREFIXES = (
+    "/api/",
+    "/credentials/issue",
+    "/credentials/status",
+    "/credentials/verify",
+    "/presentations/verify",
+    "/status-lists/",
+)
 """Paths whose errors are always problem+json, whatever the Accept header says."""
 
 

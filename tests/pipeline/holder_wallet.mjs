@@ -4,21 +4,27 @@
 // MedCred's anchor proof must be skipped), then signs a VerifiablePresentation around them with
 // proofPurpose `authentication`, the verifier's challenge and domain, in JSON-LD safe mode.
 //
+// With "format": "jwt" the presentation is a VC-JWT presentation instead (VC 1.1 §6.3.1, signed
+// with the npm `jose` library): the `vp` claim, `iss` the holder, `nonce` the challenge, `aud` the
+// domain, EdDSA with the holder's Ed25519 key named by `kid`.
+//
 // Input (JSON on stdin):
-//   {"credentials": [...], "challenge": "...", "domain": "...", "holderSeed": "<64 hex>",
+//   {"credentials": [...], "challenge": "...", "domain": "...", "holderSeed": "<64 hex>", "format": "jwt"?,
 //    "holder": "<optional DID to write as holder; default the key's did:key>",
 //    "contexts": "<folder with index.json: URL -> bundled context file>"}
 // Output (JSON on stdout):
-//   {"presentation": {...}, "holder": "did:key:...", "credentialChecks": [{"verified": bool, "error": "..."}]}
+//   {"presentation": {...} or "<VP-JWT>", "holder": "did:key:...", "credentialChecks": [{"verified": bool, "error": "..."}]}
 //
 // The document loader serves only the bundled contexts and did:key documents built from the key
 // itself: nothing is fetched.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vc from '@digitalbazaar/vc';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {cryptosuite as eddsaRdfc2022} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
+import {SignJWT} from 'jose';
 
 const input = JSON.parse(fs.readFileSync(0, 'utf8'));
 const index = JSON.parse(fs.readFileSync(path.join(input.contexts, 'index.json'), 'utf8'));
@@ -92,8 +98,21 @@ for(const credential of input.credentials) {
 
 const presentation = vc.createPresentation({verifiableCredential: input.credentials,
   holder: input.holder || did});
-const suite = new DataIntegrityProof({signer: keyPair.signer(), cryptosuite: eddsaRdfc2022});
-const signed = await vc.signPresentation({presentation, suite, challenge: input.challenge,
-  domain: input.domain, documentLoader});
+let signed;
+if(input.format === 'jwt') {
+  // The same Ed25519 key, from the same seed, as a Node KeyObject (PKCS#8 DER: prefix + seed).
+  const key = crypto.createPrivateKey({format: 'der', type: 'pkcs8',
+    key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), Buffer.from(seed)])});
+  signed = await new SignJWT({vp: presentation, nonce: input.challenge})
+    .setProtectedHeader({alg: 'EdDSA', typ: 'JWT', kid: keyPair.id})
+    .setIssuer(input.holder || did)
+    .setAudience(input.domain)
+    .setIssuedAt()
+    .sign(key);
+} else {
+  const suite = new DataIntegrityProof({signer: keyPair.signer(), cryptosuite: eddsaRdfc2022});
+  signed = await vc.signPresentation({presentation, suite, challenge: input.challenge,
+    domain: input.domain, documentLoader});
+}
 
 process.stdout.write(JSON.stringify({presentation: signed, holder: did, credentialChecks}));

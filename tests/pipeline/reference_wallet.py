@@ -20,7 +20,7 @@ CONTEXTS = REPO / "schemas" / "contexts"
 
 @dataclass(frozen=True)
 class WalletResult:
-    presentation: dict[str, Any] | None
+    presentation: Any
     holder: str | None
     credential_checks: list[dict[str, Any]]
     error: str | None = None
@@ -41,8 +41,10 @@ def sign_presentation(
     domain: str,
     seed: bytes = b"\x11" * 32,
     holder: str | None = None,
+    jwt: bool = False,
 ) -> WalletResult:
-    """Run the JS wallet; `error` holds its message if it refused (e.g. a JSON-LD safe-mode error)."""
+    """Run the JS wallet (`jwt`: a VC-JWT presentation, a string); `error` holds its message if it
+    refused (e.g. a JSON-LD safe-mode error)."""
     node = require_wallet()
     request = {
         "credentials": credentials,
@@ -53,6 +55,8 @@ def sign_presentation(
     }
     if holder is not None:
         request["holder"] = holder
+    if jwt:
+        request["format"] = "jwt"
     done = subprocess.run(
         [node, str(SCRIPT)],
         input=json.dumps(request),

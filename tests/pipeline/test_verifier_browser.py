@@ -150,3 +150,33 @@ def test_tampered_credential_shows_the_failing_check(
         page.screenshot(path=str(tmp_path / "invalid.png"), full_page=True)
     finally:
         browser.close()
+
+
+def test_a_presentation_shows_the_holder_and_each_credential(
+    playwright_instance: Any, verifier_url: str, anchored: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """A holder's presentation (signed by the reference JS library) uploaded with its challenge and
+    domain: the page names the holder and gives each credential its own verdict, on a phone."""
+    from .reference_wallet import sign_presentation
+
+    signed = sign_presentation(anchored[:2], challenge="ch-browser", domain="hr.example.org")
+    file = tmp_path / "presentation.json"
+    file.write_text(json.dumps(signed.presentation))
+    browser = _browser(playwright_instance, tmp_path)
+    try:
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(f"{verifier_url}/verify")
+        page.set_input_files("#credential_file", str(file))
+        page.click("#presentation-options summary")
+        page.fill("#challenge", "ch-browser")
+        page.fill("#domain", "hr.example.org")
+        page.click("#verify-button")
+        page.wait_for_selector("#verdict")
+        assert page.get_attribute("#verdict", "data-status") == "VALID"
+        assert page.inner_text("#presentation-holder") == signed.holder
+        cards = page.query_selector_all("section.presented")
+        assert [c.get_attribute("data-status") for c in cards] == ["VALID", "VALID"]
+        assert "Advanced Cardiac Life Support" in cards[1].inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing overflows
+    finally:
+        browser.close()

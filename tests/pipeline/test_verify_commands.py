@@ -215,3 +215,54 @@ def test_verify_url_that_times_out(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "did not answer in time" in result.output
     assert "Traceback" not in result.output
+
+
+def test_verify_a_presentation_with_challenge_and_domain(
+    trust_file: Path, credentials: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    from .reference_wallet import sign_presentation
+
+    signed = sign_presentation(credentials[:2], challenge="ch-cli", domain="board.example.org")
+    path = tmp_path / "presentation.json"
+    path.write_text(json.dumps(signed.presentation))
+    result = _run(trust_file, str(path), "--challenge", "ch-cli", "--domain", "board.example.org")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("VALID: The presentation is signed by its holder")
+    assert signed.holder in result.output and "Credential 2 of 2" in result.output
+    result = _run(trust_file, str(path), "--challenge", "other", "--domain", "board.example.org", "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["type"] == "VerifiablePresentation" and report["status"] == "INVALID"
+    assert [c["code"] for c in report["checks"] if c["status"] == "fail"] == ["challenge_mismatch"]
+    assert [c["status"] for c in report["credentials"]] == ["VALID", "VALID"]
+    # The JWT form on standard input.
+    token = sign_presentation(credentials[:1], challenge="ch-cli", domain="board.example.org", jwt=True)
+    result = _run(
+        trust_file, "-", "--challenge", "ch-cli", "--domain", "board.example.org", stdin=token.presentation
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_verify_batch_gives_a_row_per_presented_credential(
+    trust_file: Path, credentials: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    from .reference_wallet import sign_presentation
+
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    good = sign_presentation(credentials[:2], challenge="c", domain="d")
+    (folder / "a-good.json").write_text(json.dumps(good.presentation))
+    broken = copy.deepcopy(good.presentation)
+    broken["verifiableCredential"][0]["credentialSubject"]["name"] = "Someone Else"
+    (folder / "b-tampered.json").write_text(json.dumps(broken))
+    report = tmp_path / "report.json"
+    result = _batch(trust_file, "--workers", "1", "--report", str(report), str(folder))
+    assert result.exit_code == 1, result.output
+    rows = json.loads(report.read_text())
+    assert [(Path(r["source"]).name, r["status"]) for r in rows] == [
+        ("a-good.json#verifiableCredential[0]", "VALID"),
+        ("a-good.json#verifiableCredential[1]", "VALID"),
+        ("b-tampered.json#verifiableCredential[0]", "INVALID"),
+        ("b-tampered.json#verifiableCredential[1]", "INVALID"),  # the holder's signature broke
+    ]
+    assert rows[3]["failed_checks"] == ["presentation:holder_proof:signature_invalid"]

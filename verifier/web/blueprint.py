@@ -4,9 +4,11 @@
   on certificates point at) the credential is fetched and verified on the server and the verdict is
   rendered as plain HTML, so a phone without JavaScript still gets an answer.
 - `POST /verify`: the form's submission.
-- `POST /credentials/verify`: the VC-API verify endpoint for machines.
+- `POST /credentials/verify`, `POST /presentations/verify`: the VC-API verify endpoints for
+  machines (200 verified, 422 checked and failed, 400 unusable request: see `verifier.vc_api`).
 
-Every route calls the same `Verifier.verify_bytes` as the CLI.
+Every route calls the same `verify_submission` / `Verifier.verify_bytes` as the CLI, so a
+presentation (a holder's signed bundle of credentials) works on the page as in `medcred verify`.
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ from json import dumps
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from verifier.config import VerifierConfig
 from verifier.pipeline import MAX_CREDENTIAL_BYTES, Verifier
+from verifier.presentation import PresentationReport, is_presentation, verify_submission
 from verifier.report import VALID, Report
 from verifier.schema import parse_datetime
 from verifier.sources import SourceError, credential_url_from_link, fetch_url
 from verifier.urls import MalformedURLError
+from verifier.vc_api import answer, credential_result, presentation_result
 from verifier.web.openapi import Media, Problem, Responses, api_spec, error_page, problems, request_body
 from verifier.web.verify_pool import VerifyGate, slots_from_env
 
@@ -38,6 +42,8 @@ VERIFY_FORM = {
                 "credential_json": {"type": "string"},
                 "credential_file": {"type": "string", "contentMediaType": "application/json"},
                 "credential_url": {"type": "string", "format": "uri"},
+                "challenge": {"type": "string", "description": "For a presentation: the challenge given."},
+                "domain": {"type": "string", "description": "For a presentation: the domain given."},
             },
         }
     }
@@ -50,29 +56,70 @@ class VerifyPageQuery(BaseModel):
 
 class VerifyOptions(BaseModel):
     recipient: str | None = Field(None, description="The recipient's e-mail, to match its hashed identifier.")
+    challenge: str | None = Field(None, description="Presentations: the challenge given to the holder.")
+    domain: str | None = Field(None, description="Presentations: the domain given to the holder.")
 
 
 class VerifyRequest(BaseModel):
-    """VC-API verify request."""
+    """VC-API verify request: a credential (Data Integrity, enveloped, or a VC-JWT string)."""
 
-    verifiableCredential: dict[str, Any]
+    verifiableCredential: dict[str, Any] | str
+    options: VerifyOptions | None = None
+
+
+class VerifyPresentationRequest(BaseModel):
+    """VC-API presentation verify request: a VerifiablePresentation (Data Integrity proof for
+    authentication), an EnvelopedVerifiablePresentation or a VC-JWT presentation string; or an
+    unsigned `presentation`."""
+
+    verifiablePresentation: dict[str, Any] | str | None = None
+    presentation: dict[str, Any] | None = None
     options: VerifyOptions | None = None
 
 
 class Finding(BaseModel):
-    name: str
+    """A failed or warning check as an RFC 9457 problem (type: a VC DM error type or a MedCred URN)."""
+
+    type: str
+    title: str
+    detail: str
+    check: str
     code: str
-    message: str
 
 
 class VerifyResponse(BaseModel):
-    """VC-API verify answer, with MedCred's full report."""
+    """VC-API verify answer (verified), with MedCred's verdict and full report."""
 
+    model_config = ConfigDict(extra="allow")
     verified: bool
+    verdict: str = Field(description="VALID, INVALID, PENDING or SUSPENDED.")
     checks: list[str]
     warnings: list[Finding]
     errors: list[Finding]
     report: dict[str, Any]
+
+
+class VerifyFailure(Problem):
+    """Checked and not verified (422): an RFC 9457 problem whose extension members are the
+    verification result (presentations add problemDetails, results, presentationResult,
+    credentialResults)."""
+
+    model_config = ConfigDict(extra="allow")
+    verified: bool
+    verdict: str
+    checks: list[str]
+    warnings: list[Finding]
+    errors: list[Finding]  # type: ignore[assignment] - the verification errors, not roster rows
+    report: dict[str, Any]
+
+
+class VerifyPresentationResponse(VerifyResponse):
+    """VC-API presentation verify answer: the presentation's own checks and each credential's."""
+
+    problemDetails: list[Finding]
+    results: dict[str, Any]
+    presentationResult: dict[str, Any]
+    credentialResults: list[dict[str, Any]]
 
 
 MAX_REQUEST_BYTES = MAX_CREDENTIAL_BYTES + 64 * 1024
@@ -108,8 +155,14 @@ def create_blueprint(
             local.verifier = current
         return current
 
-    def render(report: Report | None, *, error: str | None = None, status: int = 200) -> tuple[str, int]:
-        return render_template("verify.html", report=report, error=error, VALID=VALID), status
+    def render(
+        report: Report | PresentationReport | None, *, error: str | None = None, status: int = 200
+    ) -> tuple[str, int]:
+        presentation = isinstance(report, PresentationReport)
+        page = render_template(
+            "verify.html", report=report, presentation=presentation, error=error, VALID=VALID
+        )
+        return page, status
 
     @bp.get("/verify")
     @api_spec.validate(
@@ -135,7 +188,7 @@ def create_blueprint(
             data = fetch_url(url, fetcher=verifier().fetcher)
         except SourceError as exc:
             return render(None, error=f"The credential could not be fetched: {exc}", status=502)
-        return render(verifier().verify_bytes(data, source=url))
+        return render(verify_submission(verifier(), data, source=url))
 
     @bp.post("/verify")
     @api_spec.validate(
@@ -151,7 +204,7 @@ def create_blueprint(
     )
     @request_body(VERIFY_FORM)
     def verify_submit() -> tuple[str, int]:
-        """Verify a pasted, uploaded or linked credential (HTML form)."""
+        """Verify a pasted, uploaded or linked credential or presentation (HTML form)."""
         pasted = request.form.get("credential_json", "")
         upload = request.files.get("credential_file")
         url = request.form.get("credential_url", "").strip()
@@ -172,25 +225,71 @@ def create_blueprint(
             source = url
         else:
             return render(None, error="Paste a credential, choose a file, or enter a link.", status=400)
-        return render(verifier().verify_bytes(data, source=source))
+        challenge = request.form.get("challenge", "").strip() or None
+        domain = request.form.get("domain", "").strip() or None
+        report = verify_submission(verifier(), data, source=source, challenge=challenge, domain=domain)
+        return render(report)
 
     @bp.post("/credentials/verify")
     @api_spec.validate(
         json=VerifyRequest,
-        resp=Responses(HTTP_200=VerifyResponse, **problems(400, 413, 503)),
+        resp=Responses(HTTP_200=VerifyResponse, HTTP_422=VerifyFailure, **problems(400, 413, 503)),
         tags=["vc-api"],
     )
     def vc_api_verify(json: VerifyRequest) -> tuple[Response, int]:
-        """VC-API: verify a credential (200 with verified true or false)."""
-        recipient = json.options.recipient if json.options else None
-        report = verifier().verify_bytes(dumps(json.verifiableCredential), recipient=recipient)
-        result = {
-            "verified": report.valid,
-            "checks": [c.name for c in report.checks if c.status == "pass"],
-            "warnings": [{"name": c.name, "code": c.code, "message": c.message} for c in report.warnings],
-            "errors": [{"name": c.name, "code": c.code, "message": c.message} for c in report.failed],
-            "report": report.to_json(),
-        }
-        return jsonify(result), 200
+        """VC-API: verify a credential (200 verified; 422 checked and not verified, with the result)."""
+        credential = json.verifiableCredential
+        if isinstance(credential, dict) and is_presentation(credential):
+            return _problem(
+                400, "Not a credential", "This is a presentation: send it to /presentations/verify."
+            )
+        options = json.options or VerifyOptions()
+        data = credential if isinstance(credential, str) else dumps(credential)
+        report = verifier().verify_bytes(data, recipient=options.recipient)
+        return _answer(report, credential_result(report))
+
+    @bp.post("/presentations/verify")
+    @api_spec.validate(
+        json=VerifyPresentationRequest,
+        resp=Responses(
+            HTTP_200=VerifyPresentationResponse, HTTP_422=VerifyFailure, **problems(400, 413, 503)
+        ),
+        tags=["vc-api"],
+    )
+    def vc_api_verify_presentation(json: VerifyPresentationRequest) -> tuple[Response, int]:
+        """VC-API: verify a presentation: the holder's proof (authentication, options.challenge and
+        options.domain), every credential in it, and holder binding (credentialSubject.id = holder)."""
+        presentation = (
+            json.verifiablePresentation if json.verifiablePresentation is not None else json.presentation
+        )
+        if presentation is None:
+            return _problem(
+                400, "Malformed request", 'Send {"verifiablePresentation": {...}, "options": {...}}.'
+            )
+        options = json.options or VerifyOptions()
+        data = presentation if isinstance(presentation, str) else dumps(presentation)
+        report = verify_submission(
+            verifier(), data, challenge=options.challenge, domain=options.domain, recipient=options.recipient
+        )
+        if not isinstance(report, PresentationReport):
+            if report.failed and report.failed[0].name == "parse":
+                return _problem(400, "Unreadable presentation", report.headline)
+            return _problem(
+                400, "Not a presentation", "This is a credential: send it to /credentials/verify."
+            )
+        return _answer(report, presentation_result(report))
 
     return bp
+
+
+def _answer(report: Report | PresentationReport, result: dict[str, Any]) -> tuple[Response, int]:
+    body, status, media = answer(report, result)
+    response = jsonify(body)
+    response.mimetype = media
+    return response, status
+
+
+def _problem(status: int, title: str, detail: str) -> tuple[Response, int]:
+    response = jsonify({"type": "about:blank", "title": title, "status": status, "detail": detail})
+    response.mimetype = "application/problem+json"
+    return response, status

@@ -33,8 +33,9 @@ How a new endpoint declares itself (copy this shape):
   is a 400 too. A body that is not a model (a CSV upload, a form read by hand) is described with
   `@request_body({...media type: schema...})` under the `validate` decorator.
 - `Responses(HTTP_200=Model, HTTP_404=Problem, HTTP_302="To the login page.")`: a pydantic model is
-  `application/json`, `Problem` is `application/problem+json`, a string is a body-less answer, and
-  `Media("text/html", "The page")` any other type (HTML, PNG, PDF, ZIP, JSON Lines).
+  `application/json`, `Problem` (or a subclass) is `application/problem+json`, a string is a
+  body-less answer, and `Media("text/html", "The page")` any other type (HTML, PNG, PDF, ZIP, JSON
+  Lines).
   `problems(400, 401, ...)` gives the standard problem+json error answers.
 - A state-changing endpoint checks its token *before* its body is validated (a caller without a
   valid token gets 401/403 whatever it sent): in the issuer, `@authorized_first(check)` from
@@ -147,14 +148,26 @@ class Responses(Response):
         spec = super().generate_spec(naming_strategy) if naming_strategy else super().generate_spec()
         for code, answer in spec.items():
             schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
-            if schema.get("$ref", "").endswith("/Problem"):
+            model = schema.get("$ref", "").rsplit("/", 1)[-1]
+            if model in _problem_models():
                 answer["content"] = {PROBLEM_JSON: {"schema": schema}}
-                answer["description"] = PROBLEM_DESCRIPTIONS.get(int(code), answer["description"])
+                if model == "Problem":  # a subclass keeps its own description (its docstring)
+                    answer["description"] = PROBLEM_DESCRIPTIONS.get(int(code), answer["description"])
         for code, text in self.plain.items():
             spec[code[5:]] = {"description": text}
         for code, media in self.media.items():
             spec[code[5:]] = {"description": media.description, "content": media.content()}
         return dict(sorted(spec.items()))
+
+
+def _problem_models() -> set[str]:
+    """`Problem` and its subclasses (e.g. the VC-API's 422 answer): all answered as problem+json."""
+    found, todo = {"Problem"}, list(Problem.__subclasses__())
+    while todo:
+        model = todo.pop()
+        found.add(model.__name__)
+        todo.extend(model.__subclasses__())
+    return found
 
 
 PROBLEM_DESCRIPTIONS = {
