@@ -6,7 +6,10 @@ and a gunicorn-hosted web layer all configure the service the same way:
 - `DATABASE_URL`: SQLAlchemy URL, `sqlite:///...` or `postgresql://...` (psycopg 3);
   default `sqlite:///<data_dir>/medcred.db`.
 - `MEDCRED_MASTER_KEY`: the key that encrypts private keys at rest (base64url, 32 bytes);
-  default: the 0600 file `<data_dir>/master.key`, created on first use.
+  or `MEDCRED_MASTER_KEY_FILE`: a 0600 file holding it, best outside the data folder (created on
+  first use if missing); default: the 0600 file `<data_dir>/master.key`, created on first use.
+  Kept beside the database, a copy of the data folder decrypts every key: a server listening
+  beyond loopback warns about it (issuer.key_placement)
 - `MEDCRED_PUBLIC_URL`: the base URL the web layer is reached at (credential ids, status lists);
   default: the URL the data folder remembers (`issuer.public_url`), else `http://127.0.0.1:8000`.
 - `MEDCRED_BATCH_SIZE` (1000) / `MEDCRED_BATCH_MAX_AGE` (60 s): an anchoring batch closes at this
@@ -55,7 +58,9 @@ class ServiceConfig:
     retry_initial: float = DEFAULT_RETRY[0]
     retry_max: float = DEFAULT_RETRY[1]
     master_key: str | None = field(default=None, repr=False)
-    """The master key given directly (environment); None: the key file in the data folder."""
+    """The master key given directly (environment); None: the key file."""
+    master_key_path: Path | None = None
+    """MEDCRED_MASTER_KEY_FILE; None: `<data_dir>/master.key`."""
     template_folder: Path | None = None
     poll_interval: float = 1.0
     """How often the anchoring worker looks for work."""
@@ -68,7 +73,8 @@ class ServiceConfig:
 
     @property
     def master_key_file(self) -> Path:
-        return self.settings.data_dir / "master.key"
+        """Where the master key is read from (unless MEDCRED_MASTER_KEY gives it directly)."""
+        return self.master_key_path or self.settings.data_dir / "master.key"
 
     def confirmations_for(self, is_dev_chain: bool) -> int:
         if self.confirmations is not None:
@@ -103,6 +109,9 @@ class ServiceConfig:
             retry_initial=backoff[0],
             retry_max=backoff[1],
             master_key=env.get("MEDCRED_MASTER_KEY") or None,
+            master_key_path=Path(env["MEDCRED_MASTER_KEY_FILE"])
+            if env.get("MEDCRED_MASTER_KEY_FILE")
+            else None,
             template_folder=Path(templates) if templates else None,
         )
 

@@ -5,8 +5,9 @@ AES-256-GCM under a key derived (HKDF-SHA256) from the master key. Each sealed v
 random nonce and is bound to a purpose string (the associated data, e.g.
 `institution:demo:ed25519`), so a ciphertext copied into another row or column does not decrypt.
 
-The master key comes from `MEDCRED_MASTER_KEY`, or from `<data_dir>/master.key`, created on first
-use with mode 0600. A key file readable by group or others is refused rather than silently used:
+The master key comes from `MEDCRED_MASTER_KEY`, or from the file `MEDCRED_MASTER_KEY_FILE` (best
+outside the data folder), or from `<data_dir>/master.key`, created on first use with mode 0600
+(issuer.key_placement chooses). A key file readable by group or others is refused rather than silently used:
 whoever can read it can read every institution's keys.
 
 API tokens are random (`secrets.token_urlsafe`), shown once, and only their SHA-256 is stored: a
@@ -28,6 +29,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from issuer.config import ConfigError
+from issuer.data_folder import private_dir
 from verifier.errors import MedCredError
 
 SEALED_PREFIX = "v1:"
@@ -67,7 +69,7 @@ def load_or_create_key_file(path: Path) -> bytes:
     """Read the master key file, creating it (0600, atomically) if it does not exist yet."""
     path = Path(path)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
@@ -121,7 +123,8 @@ class SecretBox:
         except InvalidTag:
             raise SecretError(
                 f"The stored secret for {purpose} cannot be decrypted: the master key is not the one it "
-                "was encrypted with (check MEDCRED_MASTER_KEY or the data folder's master.key)."
+                "was encrypted with (check MEDCRED_MASTER_KEY, MEDCRED_MASTER_KEY_FILE or the data folder's "
+                "master.key)."
             ) from None
         return plain.decode("utf-8")
 

@@ -32,6 +32,7 @@ from issuer.anchoring.anchorer import AnchoredBatch, FaultHook
 from issuer.anchoring.chain import ChainAccess
 from issuer.anchoring.worker import AnchoringWorker, WorkerHandle
 from issuer.config import ServiceConfig
+from issuer.data_folder import secure_tree
 from issuer.institutions import (
     InstitutionInfo,
     RegistrationOutcome,
@@ -53,9 +54,9 @@ from issuer.issuance import (
     make_request,
     parse_roster,
 )
+from issuer.key_placement import open_secret_box
 from issuer.keys import Ed25519KeyPair
 from issuer.revocation import RevocationOutcome, credential_revocation_state, mark_revoked, push_revocations
-from issuer.secrets import SecretBox
 from issuer.signing import sign, sign_jwt
 from issuer.status_list import StatusList, status_list_credential
 from issuer.storage import tokens
@@ -159,8 +160,9 @@ class IssuerService:
 
     def __init__(self, config: ServiceConfig, *, db: Database | None = None) -> None:
         self.config = config
+        secure_tree(config.data_dir)  # folders 0700, files 0600 (issuer.data_folder)
         self.db = db or Database(config.database_url)
-        self.box = SecretBox.from_config(config.master_key, config.master_key_file)
+        self.box = open_secret_box(config)
         self.chain = ChainAccess(config.settings, config.confirmations)
         self._status_cache: dict[tuple[str, str], tuple[int, Any]] = {}
         self._keys: dict[int, tuple[str, Ed25519KeyPair]] = {}

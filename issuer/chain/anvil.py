@@ -20,6 +20,7 @@ from pathlib import Path
 
 import requests
 
+from issuer.data_folder import private_dir, private_file, write_private
 from verifier.errors import ChainError
 
 DEFAULT_PORT = 8545
@@ -112,7 +113,7 @@ class LocalChain:
         running = self.info()
         if running is not None:
             return running
-        self.dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.dir)
         binary = find_anvil()
         preferred = port or self._last_port() or DEFAULT_PORT
         chosen = preferred if _port_free(preferred) else _free_port()
@@ -124,9 +125,14 @@ class LocalChain:
             "--state", str(self.state_file),
             "--state-interval", str(STATE_INTERVAL_S),
         ]  # fmt: skip
-        with self.log_file.open("ab") as log:
-            proc = subprocess.Popen(
-                args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        with private_file(self.log_file).open("ab") as log:
+            proc = subprocess.Popen(  # umask: anvil's state file is as private as the rest
+                args,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                umask=0o077,
             )
         info = NodeInfo(pid=proc.pid, port=chosen, chain_id=LOCAL_CHAIN_ID, started_at=time.time())
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -134,10 +140,8 @@ class LocalChain:
             if proc.poll() is not None:
                 raise ChainError(f"anvil exited at start (code {proc.returncode}); see {self.log_file}.")
             if _rpc_answers(info.rpc_url):
-                tmp = self.info_file.with_suffix(".tmp")
-                tmp.write_text(json.dumps(asdict(info)), encoding="utf-8")
-                tmp.replace(self.info_file)
-                self.port_file.write_text(str(chosen), encoding="utf-8")
+                write_private(self.info_file, json.dumps(asdict(info)))
+                write_private(self.port_file, str(chosen))
                 return info
             time.sleep(0.1)
         proc.kill()

@@ -12,6 +12,7 @@ from issuer.chain.backends import Chain, open_chain
 from issuer.chain.deployment import Deployment, DeploymentStore
 from issuer.chain.registry_writer import RegistryWriter
 from issuer.chain.transactions import TransactionSender
+from issuer.data_folder import write_private
 from verifier.chain.registry_reader import RegistryReader
 from verifier.config import CONFIG_FILENAME, TrustedRegistry, load_config, render_config
 from verifier.settings import Settings
@@ -69,9 +70,8 @@ def trust_deployment(settings: Settings, chain: Chain, deployment: Deployment) -
         "MedCred local chain" if chain.kind == "local" else f"MedCred registry on chain {deployment.chain_id}"
     )
     trusted = TrustedRegistry(name, deployment.chain_id, deployment.address, chain.rpc_url)
-    path.parent.mkdir(parents=True, exist_ok=True)
     allowed = existing.allow_hosts if existing else ()
-    path.write_text(render_config([*kept, trusted], allow_hosts=allowed), encoding="utf-8")
+    write_private(path, render_config([*kept, trusted], allow_hosts=allowed))
 
 
 def allow_local_origin(settings: Settings, url: str) -> None:
@@ -92,4 +92,4 @@ def allow_local_origin(settings: Settings, url: str) -> None:
     config = load_config(path)
     updated = config.allowing_origin(url)
     if updated.allow_hosts != config.allow_hosts:
-        path.write_text(render_config(list(config.registries), updated.allow_hosts), encoding="utf-8")
+        write_private(path, render_config(list(config.registries), updated.allow_hosts))

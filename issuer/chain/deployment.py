@@ -8,10 +8,10 @@ is kept in memory only.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from issuer.data_folder import write_private
 from verifier.errors import RegistryNotFoundError
 
 
@@ -40,10 +40,7 @@ class DeploymentStore:
         if not self.persistent:
             _memory_records[deployment.chain_id] = deployment
             return
-        self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self._path(deployment.chain_id).with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(deployment), indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, self._path(deployment.chain_id))
+        write_private(self._path(deployment.chain_id), json.dumps(asdict(deployment), indent=2) + "\n")
 
     def load(self, chain_id: int) -> Deployment | None:
         if not self.persistent:

@@ -12,6 +12,7 @@ import logging
 import click
 
 from issuer.cli.service_factory import open_service
+from issuer.key_placement import warn_about_key_placement
 from issuer.public_url import DEFAULT_PORT, choose_server_address, clear_running_server, record_running_server
 from verifier.settings import Settings
 
@@ -40,6 +41,7 @@ def serve(settings: Settings, host: str, port: int | None, no_worker: bool) -> N
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     address = choose_server_address(settings.data_dir, host, None if port == 0 else port)
     service = open_service(settings)
+    warn_about_key_placement(service.config, host)  # once, on stderr, if the key is beside the database
 
     def ready(server: web.WebServer) -> None:
         click.echo(f"MedCred issuer ({server.kind}) on {server.url}")

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from issuer.config import ConfigError
+from issuer.data_folder import private_file
 from issuer.storage.migrate import upgrade_to_head
 from verifier.errors import MedCredError
 
@@ -137,7 +138,7 @@ def _sqlite_engine(url: str) -> Engine:
     database = make_url(url).database
     in_memory = not database or database == ":memory:"
     if not in_memory:
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        private_file(Path(database))  # 0600 before SQLite opens it: its -wal and -shm copy the mode
     options: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
     if in_memory:
         options["poolclass"] = StaticPool

@@ -33,6 +33,7 @@ from typing import Any
 from flask import Flask
 
 from issuer.config import ServiceConfig
+from issuer.key_placement import warn_about_key_placement
 from issuer.service import IssuerService
 from verifier.settings import Settings
 
@@ -70,6 +71,8 @@ class PerProcessApp:
         # close them here, in the process that opened them. The pool reconnects on first use.
         assert self.service is not None
         self.service.db.dispose()
+        # gunicorn's bind address is not visible here: warn whenever the key is beside the database.
+        warn_about_key_placement(self.service.config, None)
 
     def _ensure(self) -> Flask:
         pid = os.getpid()
