@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from issuer.data_folder import write_private
+
 DEFAULT_PORT = 8000
 DEFAULT_PUBLIC_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
 PUBLIC_URL_FILE = "public-url"
@@ -44,11 +46,7 @@ def remembered_public_url(data_dir: Path) -> str | None:
 
 def remember_public_url(data_dir: Path, url: str) -> None:
     """Record `url` as the folder's public URL (atomically: a reader never sees half a line)."""
-    folder = Path(data_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    temporary = folder / f".{PUBLIC_URL_FILE}.{os.getpid()}"
-    temporary.write_text(url + "\n", encoding="utf-8")
-    temporary.replace(folder / PUBLIC_URL_FILE)
+    write_private(Path(data_dir) / PUBLIC_URL_FILE, url + "\n")
 
 
 def is_local(url: str) -> bool:
@@ -112,7 +110,7 @@ def record_running_server(data_dir: Path, public_url: str, listening: str) -> No
     """Note in the folder that this process serves `public_url` (removed by `clear_running_server`)."""
     path = Path(data_dir) / SERVER_FILE
     data = {"pid": os.getpid(), "public_url": public_url, "listening": listening}
-    path.write_text(json.dumps(data) + "\n", encoding="utf-8")
+    write_private(path, json.dumps(data) + "\n")
 
 
 def clear_running_server(data_dir: Path) -> None:

@@ -218,6 +218,8 @@ def test_serve_beyond_loopback_warns_once_about_a_key_beside_the_database(tmp_pa
     key_file = tmp_path / "outside.key"
     (data / "master.key").rename(key_file)
     assert WARNING not in serve_output(data, "0.0.0.0", {**clean, "MEDCRED_MASTER_KEY_FILE": str(key_file)})
+    assert (data / "web-secret.key").exists()
+    assert_private(data)  # what serve wrote too: the web secret, the public URL it serves under
 
 
 def test_the_gunicorn_entry_warns_about_a_key_beside_the_database(
