@@ -595,12 +595,20 @@ class IssuerService:
             institution = session.get(Institution, row.institution_id)
             assert institution is not None
             bits, purpose = row.bits, row.purpose
-        unsigned = status_list_credential(
-            f"{self.config.public_base_url}/status-lists/{list_id}",
-            issuer_profile(institution),
-            purpose,
-            StatusList.from_bytes(bits),
-        )
+            with self._cache_lock:
+                cached = self._status_cache.get((list_id, "unsigned"))
+        # Both forms sign the same credential (same validFrom), so they say the same thing.
+        if cached is not None and cached[0] == version:
+            unsigned = cached[1]
+        else:
+            unsigned = status_list_credential(
+                f"{self.config.public_base_url}/status-lists/{list_id}",
+                issuer_profile(institution),
+                purpose,
+                StatusList.from_bytes(bits),
+            )
+            with self._cache_lock:
+                self._status_cache[(list_id, "unsigned")] = (version, unsigned)
         key, method = self._signing_key(institution), institution.verification_method
         signed = sign_jwt(unsigned, key, method) if form == "jwt" else sign(unsigned, key, method)
         with self._cache_lock:

@@ -22,7 +22,7 @@ from pyld.context_resolver import ContextResolver
 from pyld.identifier_issuer import IdentifierIssuer
 from pyld.jsonld import JsonLdError, JsonLdProcessor
 
-from verifier import fastcanon
+from verifier import fastcanon, nquads
 from verifier.errors import InputError
 from verifier.jsonld_loader import BundledDocumentLoader, ContextNotBundledError, default_loader
 
@@ -80,39 +80,32 @@ def canonicalize_with_pyld(doc: dict[str, Any], *, loader: BundledDocumentLoader
         raise CanonicalizationError(f"RDF canonicalization failed: {exc}.", "rdfc_failed") from exc
 
 
-# pyld writes these characters raw into N-Quads, where RDFC-1.0 (and jsonld.js) escape them
-# (\b, \f, \u0000...; IRIs: \u0020...), so the canonical bytes, and any signature over them, would
-# differ between implementations. Lone surrogates cannot be encoded as UTF-8 at all. No credential
-# needs them: refuse them rather than produce bytes other verifiers disagree with.
-_BAD_LITERAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-_BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\\ud800-\udfff]')
+# RDFC-1.0 escapes control characters and IRI delimiters in its own way (`verifier.nquads`, which
+# pyld's canonicalizer uses once `nquads.install()` ran). Only lone surrogates remain: they cannot be
+# written as UTF-8 at all (JavaScript implementations would silently sign U+FFFD instead), so two
+# different strings would share one signature. No credential needs them: refuse them.
+_BAD_CHARACTER = re.compile(r"[\ud800-\udfff]")
+nquads.install()
 
 
 def _check_characters(dataset: dict[str, list[Any]]) -> None:
     for graph_name, triples in dataset.items():
-        if _BAD_IRI.search(graph_name):
+        if _BAD_CHARACTER.search(graph_name):
             raise _unsupported(graph_name)
         for triple in triples:
             for position in ("subject", "predicate", "object"):
                 term = triple[position]
-                value = term["value"]
-                if term["type"] == "literal":
-                    if _BAD_LITERAL.search(value):
+                for value in (term["value"], term.get("datatype") or "", term.get("language") or ""):
+                    if _BAD_CHARACTER.search(value):
                         raise _unsupported(value)
-                    if _BAD_IRI.search(term.get("datatype") or "") or _BAD_IRI.search(
-                        term.get("language") or ""
-                    ):
-                        raise _unsupported(term.get("datatype") or term.get("language"))
-                elif _BAD_IRI.search(value):
-                    raise _unsupported(value)
 
 
 def _unsupported(value: str) -> CanonicalizationError:
-    bad = _BAD_LITERAL.search(value) or _BAD_IRI.search(value)
-    char = f"U+{ord(bad.group()):04X}" if bad else "a control character"
+    bad = _BAD_CHARACTER.search(value)
+    char = f"U+{ord(bad.group()):04X}" if bad else "a lone surrogate"
     return CanonicalizationError(
-        f"The document contains {char} in {value[:60]!r}, which RDF canonicalization implementations "
-        "do not write identically; remove it.",
+        f"The document contains {char} (half of a UTF-16 surrogate pair) in {value[:60]!r}, which "
+        "cannot be written as UTF-8; remove it.",
         "unsupported_character",
     )
 

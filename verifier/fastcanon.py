@@ -17,7 +17,7 @@ implements, for a restricted subset of JSON-LD, what pyld does afterwards:
 
 Anything outside the subset (keywords other than @context/@id/@type, language maps, lists, JSON
 literals, blank node identifiers in the input, relative IRIs, undefined terms, non-unique
-first-degree hashes, characters that RDFC-1.0 escapes differently from pyld, ...) raises `_Bail`
+first-degree hashes, characters that need RDFC-1.0's rarer escapes, ...) raises `_Bail`
 internally and the caller falls back to the reference path, which then either produces the result
 or the precise error. The fast path never decides that a document is invalid.
 
@@ -42,8 +42,8 @@ XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 _ABSOLUTE_IRI = re.compile(r"^([A-Za-z][A-Za-z0-9+\-.]*|_):[^\s]*$")
-# Characters whose N-Quads form differs between pyld and RDFC-1.0 (jsonld.js): leave them to the
-# reference path, which refuses them.
+# Characters that need RDFC-1.0's rarer escapes (\f, \uXXXX, IRI delimiters): left to the reference
+# path, which writes them as rdf-canonize does (`verifier.nquads`), or refuses lone surrogates.
 _BAD_LITERAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\\ud800-\udfff]')
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", '"': '\\"'})

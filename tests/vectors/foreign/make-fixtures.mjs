@@ -154,6 +154,14 @@ await sign('eddsa-rdfc-2022_ob-extensions', openBadge({id: 'urn:uuid:9f3c0c3e-00
     type: '1EdTechJsonSchemaValidator2019'}]}}),
 new DataIntegrityProof({signer: didKeyPair.signer(), date, cryptosuite: rdfc2022}));
 
+// A description pasted from a PDF: U+000C (form feed) and other control characters, which
+// RDFC-1.0 escapes as \f and \uXXXX.
+const pasted = openBadge({id: 'urn:uuid:9f3c0c3e-0011-4c1a-8f50-1d8a7c5e0011', issuer: didKey, contexts: [V2, OB]});
+pasted.credentialSubject.achievement.description =
+  'Adult basic life support.\u000cPage 2\u0000\u0007 of the handbook\u007f \u0085 (pasted from a PDF)';
+await sign('eddsa-rdfc-2022_control-characters', pasted,
+  new DataIntegrityProof({signer: didKeyPair.signer(), date, cryptosuite: rdfc2022}));
+
 await sign('eddsa-rdfc-2022_did-web-jwk', openBadge({id: 'urn:uuid:9f3c0c3e-0004-4c1a-8f50-1d8a7c5e0004',
   issuer: webDid, contexts: [V2, OB]}),
 new DataIntegrityProof({signer: jwkEdPair.signer(), date, cryptosuite: rdfc2022}));
