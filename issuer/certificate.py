@@ -36,6 +36,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 
 from issuer.qr import qr_png
+from verifier.dates import signed_at
 from verifier.errors import InputError
 
 __all__ = ["DEFAULT_TITLE", "FONT_DIRS", "NO_NAME", "certificate_pdf", "human_date"]
@@ -139,6 +140,8 @@ class _Content:
     achievement: str
     description: str
     issued: str | None
+    valid_from: str | None
+    """Shown only when it is another day than `issued` (a roster's course date)."""
     expires: str | None
     credential_id: str
     issuer_id: str
@@ -174,7 +177,8 @@ def _content(credential: Mapping[str, Any], institution_name: str | None) -> _Co
         recipient=_clean(subject.get("name"), 300) or NO_NAME,
         achievement=_clean(achievement.get("name") or credential.get("name"), 400) or "Credential",
         description=_clean(achievement.get("description") or credential.get("description"), 1200),
-        issued=human_date(credential.get("validFrom") or credential.get("issuanceDate")),
+        issued=human_date(signed_at(credential)),
+        valid_from=human_date(credential.get("validFrom") or credential.get("issuanceDate")),
         expires=human_date(credential.get("validUntil") or credential.get("expirationDate")),
         credential_id=_clean(credential.get("id"), 300) or "(none)",
         issuer_id=_clean(issuer_id, 300),
@@ -337,8 +341,10 @@ def certificate_pdf(
     small_style = _style(fonts["sans"], 8, INK, TA_LEFT, wordWrap="CJK")
     rows: list[tuple[str, str, ParagraphStyle, float]] = [
         ("ISSUED", content.issued or "(not stated)", value_style, 14),
-        ("VALID UNTIL", content.expires or "No expiry date", value_style, 14),
     ]
+    if content.valid_from and content.valid_from != content.issued:
+        rows.append(("VALID FROM", content.valid_from, value_style, 14))
+    rows.append(("VALID UNTIL", content.expires or "No expiry date", value_style, 14))
     rows += [(label.upper(), value, value_style, 14) for label, value in content.details[:2]]
     rows.append(("CREDENTIAL ID", content.credential_id, small_style, 21))
     if content.issuer_id:

@@ -240,6 +240,23 @@ def _header_map(header: Sequence[str]) -> tuple[dict[str, int], list[RowError]]:
     return positions, errors
 
 
+_SEPARATORS = {";": "semicolons (;)", "\t": "tabs", "|": "vertical bars (|)"}
+
+
+def _other_separator(header: Sequence[str]) -> str | None:
+    """The sentence for a header row separated by something else than commas (a spreadsheet saved
+    in a European locale writes semicolons), or None."""
+    if len(header) != 1:
+        return None
+    for mark, name in _SEPARATORS.items():
+        if mark in header[0]:
+            return (
+                f"the columns are separated by {name}, not commas: save the spreadsheet as "
+                '"CSV (comma-separated)", or replace the separators with commas'
+            )
+    return None
+
+
 def parse_roster(
     source: str | bytes | Iterable[str],
     templates: TemplateCache,
@@ -266,6 +283,9 @@ def parse_roster(
     if header is None:
         return [], [RowError(1, "file", "the roster is empty")], 0
     columns, errors = _header_map(header)
+    separator = _other_separator(header)
+    if "email" not in columns and separator:
+        return [], [RowError(1, "file", separator)], 0
     if "email" not in columns:
         errors.append(RowError(1, "email", "there is no email column (expected a header row with email)"))
     if "template" not in columns and default_template is None:

@@ -16,6 +16,7 @@ import click
 
 from verifier.batch import ReportWriter, Tally, count_items, iter_items, verify_stream
 from verifier.config import VerifierConfig, load_config
+from verifier.dates import ISSUED, VALID_FROM, VALID_UNTIL, human_date
 from verifier.errors import InputError
 from verifier.pipeline import Verifier
 from verifier.presentation import PresentationReport, verify_submission
@@ -75,8 +76,9 @@ def print_report(report: Report) -> None:
         ("Holder", summary.holder_name),
         ("Achievement", summary.achievement),
         ("Issuer", summary.issuer_name),
-        ("Issued", summary.valid_from),
-        ("Expires", summary.valid_until),
+        (ISSUED, human_date(summary.issued)),
+        (VALID_FROM, human_date(summary.valid_from)),
+        (VALID_UNTIL, human_date(summary.valid_until)),
         ("Credential", summary.credential_id),
         ("Anchored", f"block {summary.block_number}, {summary.anchored_at}" if summary.anchored_at else None),
     ]
@@ -86,7 +88,7 @@ def print_report(report: Report) -> None:
     click.echo("")
     for check in report.checks:
         mark, fg = _MARKS[check.status]
-        click.echo(click.style(f"  {mark} ", fg=fg) + f"{check.name:<14} {check.message}")
+        click.echo(click.style(f"  {mark} ", fg=fg) + f"{check.label:<16} {check.message}")
 
 
 def print_presentation(report: PresentationReport) -> None:

@@ -19,6 +19,7 @@ from verifier.chain.provider import connect_rpc
 from verifier.chain.registry_reader import IssuerStatus, RegistryReader
 from verifier.config import TrustedRegistry, VerifierConfig
 from verifier.data_integrity import SIGNATURE_PROOF_TYPES, issuer_id, proofs_of, verify_proofs
+from verifier.dates import human_date, signed_at
 from verifier.did import DidResolutionError, DidResolver
 from verifier.errors import ChainError, MedCredError
 from verifier.identity import recipient_matches
@@ -195,6 +196,7 @@ class Verifier:
                 summary.recipient_hash = _str(identifiers[0].get("identityHash"))
         start, end = validity_period(credential)
         summary.valid_from, summary.valid_until = _str(start), _str(end)
+        summary.issued = signed_at(credential)
 
     def _check_schema(self, credential: Mapping[str, Any], report: Report) -> None:
         result = check_schema(credential)
@@ -506,7 +508,23 @@ class Verifier:
                     if details
                     else "no reason given"
                 )
-                report.add("revocation", FAIL, "revoked", f"The issuer revoked this credential ({reason}).")
+                when = ""
+                extra: dict[str, Any] = {}
+                if details is not None:
+                    try:
+                        moment = datetime.fromtimestamp(reader.block_time(details.block_number), UTC)
+                    except ChainError:
+                        moment = None
+                    if moment is not None:
+                        extra["revoked_at"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+                        when = f" on {human_date(moment)}"
+                report.add(
+                    "revocation",
+                    FAIL,
+                    "revoked",
+                    f"The issuer revoked this credential{when} ({reason}).",
+                    **extra,
+                )
                 return
             report.add("revocation", PASS, "ok", "The issuer has not revoked this credential.")
         self._check_status_list(credential, report)

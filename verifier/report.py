@@ -27,6 +27,31 @@ class CheckStatus(StrEnum):
     check failed."""
 
 
+CHECK_LABELS = {
+    "parse": "File",
+    "schema": "Structure",
+    "issuer": "Issuer",
+    "signature": "Signature",
+    "signature_date": "Signing date",
+    "anchor": "Registry record",
+    "accreditation": "Accreditation",
+    "signing_key": "Signing key",
+    "revocation": "Revocation",
+    "status_list": "Status list",
+    "validity": "Validity period",
+    "recipient": "Recipient",
+    "trust": "Trusted issuer",
+    "holder": "Holder",
+    "presentation": "Presentation",
+}
+"""What a person reads for each check's `name` (a machine name that stays stable in --json)."""
+
+
+def check_label(name: str) -> str:
+    """The words for check `name`: CHECK_LABELS, else the name with spaces ('key_window' -> 'Key window')."""
+    return CHECK_LABELS.get(name) or name.replace("_", " ").capitalize()
+
+
 @dataclass(frozen=True)
 class Check:
     name: str
@@ -34,6 +59,11 @@ class Check:
     code: str
     message: str
     details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """The check's name in words ("Signing key" for `signing_key`)."""
+        return check_label(self.name)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -55,6 +85,8 @@ class Summary:
     achievement_type: str | None = None
     holder_name: str | None = None
     recipient_hash: str | None = None
+    issued: str | None = None
+    """When the issuer signed it (its signature proof's `created`); see verifier.dates."""
     valid_from: str | None = None
     valid_until: str | None = None
     registry: str | None = None

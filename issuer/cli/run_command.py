@@ -19,6 +19,7 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import click
@@ -34,7 +35,7 @@ from issuer.config import ServiceConfig
 from issuer.public_url import DEFAULT_PORT, choose_server_address, clear_running_server, record_running_server
 from issuer.service import IssuerService
 from issuer.storage.errors import NotFoundError
-from verifier.settings import Settings
+from verifier.settings import DEFAULT_DATA_DIR, Settings
 
 DEMO_SLUG = "demo"
 DEMO_NAME = "Demo Resuscitation Council"
@@ -83,6 +84,16 @@ def ensure_registry(settings: Settings) -> str:
     click.echo(f"Chain:    {chain.rpc_url or chain.kind} (chain id {chain.chain_id})")
     click.echo(f"Registry: {deployment.address} (block {deployment.block_number})")
     return deployment.address
+
+
+def token_command(settings: Settings, slug: str) -> str:
+    """The command that creates an admin token for `slug` in this data folder."""
+    data = (
+        ""
+        if settings.data_dir.resolve() == Path(DEFAULT_DATA_DIR).resolve()
+        else f" --data-dir {settings.data_dir}"
+    )
+    return f"medcred{data} token create --institution {slug} --scope admin"
 
 
 def ensure_demo_institution(service: IssuerService) -> str | None:
@@ -169,6 +180,11 @@ def run(settings: Settings, once: bool, host: str, port: int | None) -> None:
         if services.demo_token:
             click.secho("Demo API token (shown once, copy it now):", fg="yellow")
             click.echo(services.demo_token)
+        else:
+            click.echo(
+                "Demo API token: shown on the first start only. For a new one (admin UI, API): "
+                f"{token_command(settings, DEMO_SLUG)}"
+            )
         for url in getattr(services.web, "urls", []) or []:
             click.echo(f"Web:      {url}")
         if once:

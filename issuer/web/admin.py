@@ -54,6 +54,14 @@ click; larger ones are uploaded again with the box ticked."""
 View = TypeVar("View", bound=Callable[..., Any])
 
 
+def issued_what(document: dict[str, Any]) -> str:
+    """The achievement's name in an issued credential, for the admin's message."""
+    subject = document.get("credentialSubject")
+    achievement = subject.get("achievement") if isinstance(subject, dict) else None
+    name = achievement.get("name") if isinstance(achievement, dict) else None
+    return str(name) if name else "a credential"
+
+
 def form_body(
     properties: dict[str, Any],
     required: list[str] | None = None,
@@ -234,7 +242,11 @@ def create_admin_blueprint(service: IssuerService) -> Blueprint:
             )
         except InputError as exc:
             return dashboard_page(400, issue_error=str(exc), form=form)
-        flash(f"Issued credential {issued.id}.", "ok")
+        flash(
+            f"Issued {issued_what(issued.document)} to {form.get('name') or form.get('email')}: "
+            f"credential {issued.id}.",
+            "ok",
+        )
         return redirect(url_for("admin.dashboard") + "#recent")
 
     @bp.get("/credentials")

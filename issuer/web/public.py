@@ -21,6 +21,7 @@ from issuer.service import CredentialRecord, IssuerService
 from issuer.web.api_models import Health
 from issuer.web.links import CredentialLinks, links_for
 from issuer.web.presenters import achievement_of, anchor_proof
+from verifier.dates import credential_dates
 from verifier.web.openapi import Media, Responses, api_spec, problems
 
 JSON_TYPES = ("application/json", "application/ld+json", "application/vc")
@@ -98,6 +99,7 @@ def create_public_blueprint(service: IssuerService) -> Blueprint:
                 if isinstance(record.document.get("issuer"), dict)
                 else {},
                 anchor=anchor_proof(record.document),
+                dates=credential_dates(record.document),
             )
         )
         response.headers["Vary"] = "Accept"

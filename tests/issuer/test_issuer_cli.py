@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,11 @@ def test_issue_anchor_export_revoke_from_the_command_line(runner: CliRunner, tmp
     try:
         first = medcred(runner, data, "run", "--once")
         assert "Demo institution: demo" in first and "mct_" in first
-        assert "mct_" not in medcred(runner, data, "run", "--once")  # the token is shown once
+        second = medcred(runner, data, "run", "--once")
+        assert "mct_" not in second  # the token is shown once, and the second start says how to get one
+        hint = re.search(r"medcred --data-dir (\S+) (token create --institution demo --scope admin)", second)
+        assert hint is not None and hint.group(1) == str(data)
+        assert "mct_" in medcred(runner, data, *hint.group(2).split())
         out = medcred(runner, data, "institution", "create", "St Elsewhere", "--slug", "ste")
         assert "Registry:    registered" in out
         assert "ste" in medcred(runner, data, "institution", "list")

@@ -204,6 +204,13 @@ class RegistryReader:
     def chain_id(self) -> int:
         return self._cache.get(("chain_id",), lambda: int(call_node(self.w3, lambda: self.w3.eth.chain_id)))
 
+    def block_time(self, block_number: int) -> int:
+        """The timestamp (Unix seconds) of block `block_number`, e.g. when a revocation was mined."""
+        return self._cache.get(
+            ("block_time", block_number),
+            lambda: int(call_node(self.w3, lambda: self.w3.eth.get_block(block_number)["timestamp"])),
+        )
+
     def issuer(self, account: str) -> IssuerInfo:
         account = checksum(account)
         return self._cache.get(("issuer", account), lambda: _issuer(self._call("getIssuer", account)))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC
 from json import dumps
 from typing import Any
 
@@ -23,10 +22,10 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from verifier.config import VerifierConfig
+from verifier.dates import human_date
 from verifier.pipeline import MAX_CREDENTIAL_BYTES, Verifier
 from verifier.presentation import PresentationReport, is_presentation, verify_submission
 from verifier.report import VALID, Report
-from verifier.schema import parse_datetime
 from verifier.sources import SourceError, credential_url_from_link, fetch_url
 from verifier.urls import MalformedURLError
 from verifier.vc_api import answer, credential_result, presentation_result
@@ -139,12 +138,9 @@ def create_blueprint(
     local = threading.local()
 
     @bp.app_template_filter("human_date")
-    def human_date(value: str | None) -> str:
-        """'2026-11-28T05:34:54Z' as '28 November 2026, 05:34 UTC' (the raw value if unparsable)."""
-        moment = parse_datetime(value)
-        if moment is None:
-            return value or ""
-        return moment.astimezone(UTC).strftime("%d %B %Y, %H:%M UTC").lstrip("0")
+    def human_date_filter(value: str | None) -> str:
+        """'28 November 2026', or '28 November 2026, 05:34 UTC' when a time was given (verifier.dates)."""
+        return human_date(value) or ""
 
     def verifier() -> Verifier:
         # One Verifier per thread: its caches are shared across that thread's requests (with the
