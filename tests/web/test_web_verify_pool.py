@@ -200,6 +200,10 @@ def test_slow_verifications_leave_issuing_admin_and_health_answering(
         assert busy.status_code == 503
         assert busy.headers["Content-Type"] == "application/problem+json"
         assert busy.json()["status"] == 503 and busy.headers["Retry-After"].isdigit()
+        presentation = requests.post(
+            f"{base}/presentations/verify", json={"verifiablePresentation": {"type": "x"}}, timeout=HANG
+        )
+        assert presentation.status_code == 503 and presentation.headers["Retry-After"].isdigit()
         # The empty form costs nothing and is always served.
         assert requests.get(f"{base}/verify", timeout=HANG).status_code == 200
     finally:
