@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from eth_account.signers.local import LocalAccount
 
@@ -13,6 +11,7 @@ from issuer.chain.deployment import Deployment, DeploymentStore
 from issuer.chain.registry_writer import RegistryWriter
 from issuer.chain.transactions import TransactionSender
 from issuer.data_folder import write_private
+from issuer.loopback import url_is_loopback
 from verifier.chain.registry_reader import RegistryReader
 from verifier.config import CONFIG_FILENAME, TrustedRegistry, load_config, render_config
 from verifier.settings import Settings
@@ -81,13 +80,8 @@ def allow_local_origin(settings: Settings, url: str) -> None:
     loopback addresses unless `[network] allow_hosts` lists the origin, so `medcred verify URL` on
     this machine needs it. A public origin needs nothing and is not written.
     """
-    host = urlsplit(url).hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
     path = settings.data_dir / CONFIG_FILENAME
-    if not loopback or not path.is_file():
+    if not url_is_loopback(url) or not path.is_file():
         return
     config = load_config(path)
     updated = config.allowing_origin(url)
