@@ -59,13 +59,19 @@ def install_login_limits(
         strategy="moving-window",
     )
     view = app.view_functions[LOGIN_ENDPOINT]
-    view = limiter.limit(per_client, methods=["POST"], scope="login-client")(view)
+    view = limiter.limit(
+        per_client,
+        methods=["POST"],
+        scope="login-client",
+        error_message="Too many login attempts from this address: wait a few minutes, then try again.",
+    )(view)
     view = limiter.limit(
         per_institution,
         methods=["POST"],
         key_func=institution_key,
         exempt_when=names_no_institution,
         scope="login-institution",
+        error_message="Too many login attempts for this institution: wait a few minutes, then try again.",
     )(view)
     app.view_functions[LOGIN_ENDPOINT] = view
     app.extensions[EXTENSION] = limiter

@@ -129,7 +129,7 @@ def attempt(app: Flask, address: str, token: str, institution: str = "") -> tupl
         data={"token": token, "institution": institution, "csrf_token": csrf},
         environ_base=environ,
     )
-    return response.status_code, dict(response.headers)
+    return response.status_code, {**response.headers, "text": response.get_data(as_text=True)}
 
 
 def test_brute_force_from_one_client_is_refused_with_429(world: WebWorld, limited_app: Flask) -> None:
@@ -138,6 +138,7 @@ def test_brute_force_from_one_client_is_refused_with_429(world: WebWorld, limite
     assert statuses == [401] * CLIENT_LIMIT
     status, headers = attempt(limited_app, "198.51.100.7", guesses[CLIENT_LIMIT])
     assert status == 429 and int(headers["Retry-After"]) > 0
+    assert "Too many login attempts from this address" in headers["text"]
     # Even the right token is refused from that client now: the guesses stopped being free.
     assert attempt(limited_app, "198.51.100.7", world.tokens["admin"])[0] == 429
     # Another client logs in as usual.
@@ -154,6 +155,7 @@ def test_brute_force_from_many_clients_at_one_institution_is_refused(
     assert statuses == [401] * INSTITUTION_LIMIT
     status, headers = attempt(limited_app, "203.0.113.200", "mct_guess-last", institution="sim")
     assert status == 429 and int(headers["Retry-After"]) > 0
+    assert "Too many login attempts for this institution" in headers["text"]
     # The institution's real token, presented without naming it, counts for it too.
     assert attempt(limited_app, "203.0.113.201", world.tokens["admin"])[0] == 429
     # Another institution is not affected.
