@@ -10,6 +10,8 @@ in JSON-LD safe mode, which standard verifiers require.
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import re
 import secrets
 import uuid
@@ -17,10 +19,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from issuer.credential_details import CredentialDetails
 from issuer.signing import xsd_datetime
-from issuer.templates import AchievementTemplate
+from issuer.templates import AchievementTemplate, add_duration
 from verifier.errors import InputError
-from verifier.identity import identity_object
+from verifier.identity import IDENTITY_HASH_PREFIX, identity_object
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -67,6 +70,55 @@ class Recipient:
     salt: str | None = None
 
 
+@dataclass(frozen=True)
+class AwardedAchievement:
+    """The achievement a credential awards, complete with its `id`: a catalog achievement version,
+    or a built-in template (see `from_template`). `achievement` is copied into each credential."""
+
+    key: str
+    """The template's slug, or `catalog` for a catalog achievement."""
+    achievement: dict[str, Any]
+    validity: str | None = None
+    catalog_id: str | None = None
+    """The catalog version's UUID (None for a template)."""
+    series_id: str | None = None
+    """What 'the same achievement' means for duplicate detection: the catalog series, or the template."""
+
+    @property
+    def name(self) -> str:
+        return str(self.achievement["name"])
+
+    @property
+    def duplicate_scope(self) -> str:
+        return f"series:{self.series_id}" if self.series_id else f"template:{self.key}"
+
+    def valid_until(self, valid_from: datetime) -> datetime | None:
+        return add_duration(valid_from, self.validity) if self.validity else None
+
+
+def with_result_ids(achievement: dict[str, Any]) -> dict[str, Any]:
+    """Give each resultDescription without an `id` one (`<achievement id>#result-N`): a Result
+    names the description it reports on by that id, and 1EdTech's schema requires it."""
+    descriptions = achievement.get("resultDescription")
+    if isinstance(descriptions, list):
+        for index, description in enumerate(descriptions):
+            if isinstance(description, dict) and "id" not in description:
+                descriptions[index] = {"id": f"{achievement['id']}#result-{index + 1}", **description}
+    return achievement
+
+
+def from_template(
+    template: AchievementTemplate,
+    issuer_did: str,
+    base_url: str | None = None,
+    achievement_id: str | None = None,
+) -> AwardedAchievement:
+    """A built-in template as the achievement a credential awards (id `<base_url>/achievements/<slug>`)."""
+    achievement = {"id": achievement_id or achievement_id_for(issuer_did, template.slug, base_url)}
+    achievement.update(template.achievement)
+    return AwardedAchievement(template.slug, with_result_ids(achievement), template.validity)
+
+
 def achievement_id_for(issuer_did: str, slug: str, base_url: str | None = None) -> str:
     """A stable achievement id: `<base_url>/achievements/<slug>`, else a name-based urn:uuid."""
     if base_url:
@@ -81,7 +133,7 @@ def new_credential_id(base_url: str | None = None) -> str:
 
 
 def build_credential(
-    template: AchievementTemplate,
+    template: AchievementTemplate | AwardedAchievement,
     issuer: IssuerProfile,
     recipient: Recipient,
     *,
@@ -90,13 +142,20 @@ def build_credential(
     base_url: str | None = None,
     achievement_id: str | None = None,
     credential_status: dict[str, Any] | list[dict[str, Any]] | None = None,
+    details: CredentialDetails | None = None,
+    hash_identifiers: bool = False,
 ) -> dict[str, Any]:
-    """The unsigned credential awarding `template`'s achievement to `recipient`.
+    """The unsigned credential awarding `template`'s achievement (a catalog achievement or a
+    built-in template) to `recipient`.
 
-    `valid_from` defaults to now (UTC, whole seconds); `validUntil` is `valid_from` plus the
-    template's validity period (none if the template has none). `base_url` makes the credential
-    and achievement ids URLs under it instead of `urn:uuid`s. `credential_status` (e.g. a
-    BitstringStatusListEntry, or a list of entries) is included as given.
+    `valid_from` defaults to now (UTC, whole seconds); `validUntil` is `details.valid_until` if
+    given, else `valid_from` plus the achievement's validity period (none if it has none).
+    `base_url` makes the credential and template achievement ids URLs under it instead of
+    `urn:uuid`s. `credential_status` (e.g. a BitstringStatusListEntry, or a list of entries) is
+    included as given. `details` adds the per-credential data (creditsEarned, result, evidence,
+    activity dates, extra identifiers, which are salted hashes like the e-mail when
+    `hash_identifiers`). InputError for a bad e-mail, a name with control characters or
+    validUntil before validFrom.
     """
     email = recipient.email.strip() if isinstance(recipient.email, str) else ""
     if "@" not in email or any(c.isspace() for c in email) or _CONTROL.search(email):
@@ -110,25 +169,44 @@ def build_credential(
     valid_from = valid_from.astimezone(UTC).replace(microsecond=0)
     salt = recipient.salt if recipient.salt is not None else secrets.token_hex(16)
 
-    achievement = {"id": achievement_id or achievement_id_for(issuer.did, template.slug, base_url)}
-    achievement.update(template.achievement)
-    subject: dict[str, Any] = {"type": ["AchievementSubject"], "identifier": [identity_object(email, salt)]}
+    awarded = (
+        from_template(template, issuer.did, base_url, achievement_id)
+        if isinstance(template, AchievementTemplate)
+        else template
+    )
+    details = details or CredentialDetails()
+    identifiers = [identity_object(email, salt)]
+    for kind, value in details.identifiers:
+        identifiers.append(_identity(kind, value, salt if hash_identifiers else None))
+    subject: dict[str, Any] = {"type": ["AchievementSubject"], "identifier": identifiers}
     if recipient.name:
         subject["name"] = recipient.name
-    subject["achievement"] = achievement
+    if details.activity_start is not None:
+        subject["activityStartDate"] = xsd_datetime(details.activity_start)
+    if details.activity_end is not None:
+        subject["activityEndDate"] = xsd_datetime(details.activity_end)
+    if details.credits_earned is not None:
+        subject["creditsEarned"] = details.credits_earned
+    if details.results:
+        subject["result"] = copy.deepcopy(list(details.results))
+    subject["achievement"] = copy.deepcopy(awarded.achievement)
 
     credential: dict[str, Any] = {
         "@context": list(CREDENTIAL_CONTEXT),
         "id": credential_id or new_credential_id(base_url),
         "type": list(CREDENTIAL_TYPE),
         "issuer": issuer.to_json(),
-        "name": template.name,
+        "name": awarded.name,
         "validFrom": xsd_datetime(valid_from),
     }
-    valid_until = template.valid_until(valid_from)
+    valid_until = details.valid_until or awarded.valid_until(valid_from)
     if valid_until is not None:
+        if valid_until <= valid_from:
+            raise InputError("validUntil must be after validFrom.")
         credential["validUntil"] = xsd_datetime(valid_until)
     credential["credentialSubject"] = subject
+    if details.evidence:
+        credential["evidence"] = copy.deepcopy(list(details.evidence))
     credential["credentialSchema"] = [{"id": OBV3_SCHEMA_URL, "type": CREDENTIAL_SCHEMA_TYPE}]
     if credential_status is not None:
         credential["credentialStatus"] = (
@@ -137,3 +215,17 @@ def build_credential(
             else dict(credential_status)
         )
     return credential
+
+
+def _identity(kind: str, value: str, salt: str | None) -> dict[str, Any]:
+    """An extra IdentityObject: in clear, or as a salted SHA-256 like the e-mail's."""
+    if salt is None:
+        return {"type": "IdentityObject", "identityHash": value, "identityType": kind, "hashed": False}
+    digest = hashlib.sha256((value + salt).encode("utf-8")).hexdigest()
+    return {
+        "type": "IdentityObject",
+        "identityHash": IDENTITY_HASH_PREFIX + digest,
+        "identityType": kind,
+        "hashed": True,
+        "salt": salt,
+    }

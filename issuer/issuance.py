@@ -24,7 +24,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -33,16 +33,35 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
-from issuer.credential_builder import IssuerProfile, Recipient, build_credential
+from issuer.credential_builder import (
+    AwardedAchievement,
+    IssuerProfile,
+    Recipient,
+    build_credential,
+    from_template,
+)
+from issuer.credential_details import (
+    CredentialDetails,
+    full_name,
+    parse_credits,
+    parse_date,
+    parse_evidence,
+    parse_identifier,
+    parse_results,
+    split_results,
+)
 from issuer.institutions import issuer_profile, record_event
 from issuer.keys import Ed25519KeyPair
 from issuer.signing import sign, signing_time
 from issuer.status_list import status_entry
 from issuer.storage.database import Database
+from issuer.storage.errors import ConflictError
 from issuer.storage.models import PENDING, Credential, Institution, utcnow
 from issuer.storage.status_lists import allocate
-from issuer.templates import AchievementTemplate, TemplateError, load_template
-from verifier.errors import InputError
+from issuer.templates import TemplateError, load_template
+from verifier.data_integrity import EDDSA_RDFC_2022
+from verifier.errors import InputError, MedCredError
+from verifier.identity import normalize_email
 
 MAX_ROSTER_ROWS = 100_000
 MAX_NAME_LENGTH = 200
@@ -57,21 +76,48 @@ CHUNK = 100
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 COLUMN_ALIASES = {
-    "name": ("name", "full name", "full_name", "recipient", "recipient name", "recipient_name"),
     "email": ("email", "e-mail", "email address", "e-mail address", "recipient_email", "mail"),
-    "template": ("template", "course", "achievement", "credential"),
+    "name": ("name", "full name", "full_name", "recipient", "recipient name", "recipient_name"),
+    "given_name": ("given_name", "given name", "first name", "first_name", "firstname", "forename"),
+    "family_name": ("family_name", "family name", "last name", "last_name", "lastname", "surname"),
+    "achievement": (
+        "achievement", "template", "course", "credential", "achievement id", "achievement_id", "course code",
+    ),
     "valid_from": ("valid_from", "valid from", "validfrom", "date", "issued", "completed", "completion date"),
-}
+    "valid_until": (
+        "valid_until", "valid until", "validuntil", "expires", "expiry", "expiry date", "expiration date",
+    ),
+    "credits": ("credits", "credits_earned", "credits earned", "creditsearned", "cpd credits", "cme credits"),
+    "result": ("result", "results", "score", "grade", "exam score", "mark", "pass/fail"),
+    "evidence": ("evidence", "evidence url", "evidence_url", "evidence urls"),
+    "evidence_narrative": ("evidence_narrative", "evidence narrative", "narrative"),
+    "activity_start": (
+        "activity_start", "activity start", "activity start date", "activitystartdate", "start date",
+    ),
+    "activity_end": ("activity_end", "activity end", "activity end date", "activityenddate", "end date"),
+    "identifier": (
+        "identifier", "registration number", "registration_number", "professional registration number",
+        "licence number", "license number", "gmc number", "nmc pin",
+    ),
+    "identifier_type": ("identifier_type", "identifier type", "identity type"),
+}  # fmt: skip
+"""Roster columns by MedCred's name, with the headers accepted for each (case-insensitive)."""
 
 
 @dataclass(frozen=True)
 class IssueRequest:
     """One credential to issue, already validated."""
 
-    template: AchievementTemplate
+    achievement: AwardedAchievement
     email: str
     name: str | None = None
     valid_from: datetime | None = None
+    details: CredentialDetails = field(default_factory=CredentialDetails)
+
+    @property
+    def template(self) -> AwardedAchievement:
+        """The achievement awarded (the name earlier versions of this class used)."""
+        return self.achievement
 
 
 @dataclass(frozen=True)
@@ -93,10 +139,22 @@ class RosterError(InputError):
         self.errors = list(errors)
         self.total_rows = total_rows
         rows = len({e.row for e in self.errors})
+        where = f"in {rows} of {total_rows} row(s)" if total_rows else "in its header"
         super().__init__(
-            f"The roster has {len(self.errors)} problem(s) in {rows} of {total_rows} row(s); "
-            f"nothing was issued. First: {self.errors[0]}."
+            f"The roster has {len(self.errors)} problem(s) {where}; nothing was issued. "
+            f"First: {self.errors[0]}."
         )
+
+
+class DuplicateError(ConflictError):
+    """The same recipient was already awarded the same achievement with the same validFrom day.
+
+    `duplicates` lists the existing credentials' UUIDs. Confirm with `allow_duplicate` to issue anyway.
+    """
+
+    def __init__(self, message: str, duplicates: Sequence[str]) -> None:
+        super().__init__(message)
+        self.duplicates = list(duplicates)
 
 
 @dataclass(frozen=True)
@@ -107,11 +165,14 @@ class IssuedCredential:
     """The UUID (the database key; `document['id']` is the public URL)."""
     document: dict[str, Any]
     template: str
+    """The built-in template's slug, or `catalog`."""
     status_list_id: str
     status_index: int
     row: int | None = None
     issued_at: datetime | None = None
     """When it was stored (the row's `issued_at`): lets the API answer without reading it back."""
+    achievement_id: str | None = None
+    """The catalog achievement version's UUID (None for a built-in template)."""
 
 
 @dataclass
@@ -146,97 +207,222 @@ def check_name(value: str | None) -> str | None:
 
 def parse_valid_from(value: str | date | datetime | None) -> datetime | None:
     """A date (`2025-03-01`, midnight UTC) or an ISO 8601 date-time (UTC if no zone is given)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, date):
-        moment = datetime(value.year, value.month, value.day)
-    else:
-        text = value.strip()
-        if not text:
-            return None
-        try:
-            moment = datetime.fromisoformat(text.replace("z", "Z"))
-        except ValueError:
-            raise InputError(f"{text!r} is not a date (YYYY-MM-DD) or ISO 8601 date-time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    if not 1990 <= moment.year <= 2200:
-        raise InputError(f"{moment.date()} is not a plausible start of validity")
-    return moment
+    try:
+        return parse_date(value, "The start of validity")
+    except InputError as exc:
+        raise InputError(str(exc).replace("The start of validity ", "").rstrip(".")) from None
 
 
-class TemplateCache:
-    """Templates by slug, loaded once per roster (a roster names a handful, many times)."""
+class AchievementResolver:
+    """Finds the achievement a request names, loading each once per roster (a roster names a
+    handful, many times): a catalog achievement of the institution (by id or URL, or, for the
+    roster's course column, its humanCode or name) or a built-in template by slug.
 
-    def __init__(self, folder: Any = None) -> None:
+    `lookup(text)` is the service's catalog search (None when the catalog has no match);
+    `by_id(id)` the catalog's strict form for an explicit achievement id.
+    """
+
+    def __init__(
+        self,
+        folder: Any = None,
+        *,
+        issuer_did: str = "",
+        base_url: str | None = None,
+        lookup: Callable[[str], AwardedAchievement | None] | None = None,
+        by_id: Callable[[str], AwardedAchievement] | None = None,
+    ) -> None:
         self.folder = folder
-        self._cache: dict[str, AchievementTemplate | TemplateError] = {}
+        self.issuer_did = issuer_did
+        self.base_url = base_url
+        self._lookup = lookup
+        self._by_id = by_id
+        self._cache: dict[str, AwardedAchievement | MedCredError] = {}
 
-    def get(self, slug: str) -> AchievementTemplate:
-        slug = (slug or "").strip().lower()
-        if slug not in self._cache:
+    def template(self, slug: str) -> AwardedAchievement:
+        """A built-in template (TemplateError if there is none by that name)."""
+        return self._cached(
+            "template:" + (slug or "").strip().lower(),
+            lambda: from_template(
+                load_template((slug or "").strip().lower(), self.folder), self.issuer_did, self.base_url
+            ),
+        )
+
+    def catalog(self, achievement_id: str) -> AwardedAchievement:
+        """A catalog achievement by id or URL (NotFound/Forbidden/ConflictError as the catalog says)."""
+        if self._by_id is None:
+            raise InputError("Catalog achievements can only be issued through the service.")
+        by_id = self._by_id
+        return self._cached("id:" + achievement_id.strip(), lambda: by_id(achievement_id.strip()))
+
+    def get(self, text: str) -> AwardedAchievement:
+        """What a roster's achievement/course cell names: the catalog first, then a template slug."""
+        value = (text or "").strip()
+        if not value:
+            raise InputError("no achievement given")
+
+        def find() -> AwardedAchievement:
+            found = self._lookup(value) if self._lookup is not None else None
+            if found is not None:
+                return found
             try:
-                self._cache[slug] = load_template(slug, self.folder)
-            except TemplateError as exc:
-                self._cache[slug] = exc
-        found = self._cache[slug]
-        if isinstance(found, TemplateError):
+                return self.template(value)
+            except TemplateError:
+                if self._lookup is None:
+                    raise
+                raise InputError(
+                    f"{value!r} is neither an achievement of this institution (id, humanCode or name) "
+                    "nor a built-in template"
+                ) from None
+
+        return self._cached("any:" + value.lower(), find)
+
+    def _cached(self, key: str, load: Callable[[], AwardedAchievement]) -> AwardedAchievement:
+        if key not in self._cache:
+            try:
+                self._cache[key] = load()
+            except MedCredError as exc:
+                self._cache[key] = exc
+        found = self._cache[key]
+        if isinstance(found, MedCredError):
             raise found
         return found
 
 
+TemplateCache = AchievementResolver
+"""The earlier name (templates were the only achievements)."""
+
+
+def _text(values: Mapping[str, Any], column: str) -> str:
+    value = values.get(column)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def request_from_values(
+    resolver: AchievementResolver, values: Mapping[str, Any]
+) -> tuple[IssueRequest | None, list[tuple[str, str]]]:
+    """Validate one request's values (roster column names); (request, []) or (None, every problem).
+
+    `achievement` is resolved by `resolver.get` (roster cells), unless the values carry an
+    explicit `achievement_id` (catalog) or `template` (built-in), as the CLI and API do.
+    """
+    errors: list[tuple[str, str]] = []
+
+    def attempt(column: str, check: Callable[[], Any]) -> Any:
+        try:
+            return check()
+        except MedCredError as exc:
+            errors.append((column, str(exc).rstrip(".")))
+            return None
+
+    email = attempt("email", lambda: check_email(_text(values, "email")))
+    achievement: AwardedAchievement | None
+    if values.get("achievement_id"):
+        achievement = attempt("achievement", lambda: resolver.catalog(str(values["achievement_id"])))
+    elif values.get("template"):
+        achievement = attempt("template", lambda: resolver.template(str(values["template"])))
+    else:
+        achievement = attempt("achievement", lambda: resolver.get(_text(values, "achievement")))
+    name = attempt(
+        "name",
+        lambda: check_name(
+            full_name(values.get("name") or None, values.get("given_name"), values.get("family_name"))
+        ),
+    )
+    valid_from = attempt("valid_from", lambda: parse_valid_from(values.get("valid_from")))
+    details = None
+    if achievement is not None:
+        data = achievement.achievement
+        raw_results = values.get("results")
+        if raw_results is None:
+            raw_results = split_results(_text(values, "result"))
+        raw_evidence = values.get("evidence_urls")
+        if raw_evidence is None:
+            raw_evidence = _text(values, "evidence").split()
+        fields = {
+            "credits_earned": attempt("credits", lambda: parse_credits(values.get("credits"), data)),
+            "results": attempt("result", lambda: parse_results(raw_results, data)),
+            "evidence": attempt(
+                "evidence", lambda: parse_evidence(raw_evidence, values.get("evidence_narrative"))
+            ),
+            "activity_start": attempt(
+                "activity_start", lambda: parse_date(values.get("activity_start"), "The activity start")
+            ),
+            "activity_end": attempt(
+                "activity_end", lambda: parse_date(values.get("activity_end"), "The activity end")
+            ),
+            "valid_until": attempt(
+                "valid_until", lambda: parse_date(values.get("valid_until"), "validUntil")
+            ),
+            "identifier": attempt(
+                "identifier",
+                lambda: parse_identifier(values.get("identifier"), values.get("identifier_type")),
+            ),
+        }
+        if not errors:
+            identifier = fields.pop("identifier")
+            details = attempt(
+                "activity_end",
+                lambda: CredentialDetails(**fields, identifiers=(identifier,) if identifier else ()),
+            )
+    if details is not None and details.valid_until is not None:
+        start = valid_from or datetime.now(UTC)
+        if details.valid_until <= start:
+            errors.append(("valid_until", "validUntil must be after validFrom"))
+    if errors or achievement is None or email is None or details is None:
+        return None, errors
+    return IssueRequest(achievement, email, name, valid_from, details), []
+
+
 def make_request(
-    templates: TemplateCache,
-    template: str,
+    resolver: AchievementResolver,
+    template: str | None,
     email: str,
     name: str | None = None,
     valid_from: str | date | datetime | None = None,
+    **extra: Any,
 ) -> IssueRequest:
-    """Validate one request; InputError names the first problem."""
-    errors = _row_errors(
-        templates, {"template": template, "email": email, "name": name, "valid_from": valid_from}
-    )
-    if errors:
+    """Validate one request (CLI, API, admin form); InputError names the first problem.
+
+    `extra` takes the other roster columns by name (given_name, family_name, valid_until,
+    credits, results (a list of NAME=VALUE), evidence_urls (a list), evidence_narrative,
+    activity_start, activity_end, identifier, identifier_type) and `achievement_id`.
+    """
+    values = {"template": template, "email": email, "name": name, "valid_from": valid_from, **extra}
+    if not template and not extra.get("achievement_id"):
+        raise InputError("Name the achievement to issue: a catalog achievement id or a built-in template.")
+    if extra.get("achievement_id"):
+        resolver.catalog(str(extra["achievement_id"]))  # not found / another's / retired keep their class
+    request, errors = request_from_values(resolver, values)
+    if request is None:
         column, reason = errors[0]
         raise InputError(f"Invalid {column}: {reason}.")
-    return IssueRequest(
-        template=templates.get(template),
-        email=check_email(email),
-        name=check_name(name),
-        valid_from=parse_valid_from(valid_from),
-    )
-
-
-def _row_errors(templates: TemplateCache, values: dict[str, Any]) -> list[tuple[str, str]]:
-    errors: list[tuple[str, str]] = []
-    checks: list[tuple[str, Callable[[Any], Any]]] = [
-        ("email", check_email),
-        ("template", templates.get),
-        ("name", check_name),
-        ("valid_from", parse_valid_from),
-    ]
-    for column, check in checks:
-        try:
-            check(values.get(column))
-        except TemplateError as exc:
-            errors.append((column, str(exc).rstrip(".")))
-        except InputError as exc:
-            errors.append((column, str(exc)))
-    return errors
+    return request
 
 
 def _header_map(header: Sequence[str]) -> tuple[dict[str, int], list[RowError]]:
     positions: dict[str, int] = {}
     errors: list[RowError] = []
-    normalized = [(h or "").strip().lower().lstrip("\ufeff") for h in header]
-    for column, aliases in COLUMN_ALIASES.items():
-        found = [i for i, h in enumerate(normalized) if h in aliases]
-        if len(found) > 1:
+    normalized = [" ".join((h or "").strip().lower().lstrip("\ufeff").split()) for h in header]
+    known = {alias: column for column, aliases in COLUMN_ALIASES.items() for alias in aliases}
+    for index, (raw, heading) in enumerate(zip(header, normalized, strict=True)):
+        if not heading:
+            continue
+        column = known.get(heading)
+        if column is None:
+            errors.append(
+                RowError(
+                    1,
+                    (raw or "").strip()[:60],
+                    f"unknown column (column {index + 1}); MedCred knows: {known_columns()}. "
+                    "Rename it or remove it: nothing is dropped silently",
+                )
+            )
+        elif column in positions:
             errors.append(RowError(1, column, "the column appears more than once"))
-        elif found:
-            positions[column] = found[0]
+        else:
+            positions[column] = index
+    if "name" in positions and ("given_name" in positions or "family_name" in positions):
+        errors.append(RowError(1, "name", "give either a full name column or given and family name columns"))
     return positions, errors
 
 
@@ -256,18 +442,26 @@ def _other_separator(header: Sequence[str]) -> str | None:
             )
     return None
 
+def known_columns() -> str:
+    """The roster columns MedCred reads, as a sentence (first accepted header of each)."""
+    return ", ".join(aliases[0] for aliases in COLUMN_ALIASES.values())
+
 
 def parse_roster(
     source: str | bytes | Iterable[str],
-    templates: TemplateCache,
+    resolver: AchievementResolver,
     *,
     default_template: str | None = None,
 ) -> tuple[list[tuple[int, IssueRequest]], list[RowError], int]:
     """Read and validate a roster: (valid rows with their row numbers, every error, data row count).
 
-    Columns (header names are case-insensitive, common aliases accepted): `email` (required),
-    `template` (required unless `default_template`), `name`, `valid_from`. Other columns are ignored.
-    Blank lines are skipped; the same e-mail twice for the same template is an error.
+    Columns (header names are case-insensitive, common aliases accepted, see COLUMN_ALIASES):
+    `email` (required), `achievement` (a catalog achievement's id, humanCode or name, or a template
+    slug; required unless `default_template`), `name` or `given_name` + `family_name`,
+    `valid_from`, `valid_until`, `credits`, `result` (`[NAME=]VALUE; ...`), `evidence` (URLs),
+    `evidence_narrative`, `activity_start`, `activity_end`, `identifier`, `identifier_type`.
+    A column MedCred does not know is an error listing the known ones. Blank lines are skipped;
+    the same e-mail twice for the same achievement is an error.
     """
     if isinstance(source, bytes):
         try:
@@ -288,9 +482,9 @@ def parse_roster(
         return [], [RowError(1, "file", separator)], 0
     if "email" not in columns:
         errors.append(RowError(1, "email", "there is no email column (expected a header row with email)"))
-    if "template" not in columns and default_template is None:
+    if "achievement" not in columns and default_template is None:
         errors.append(
-            RowError(1, "template", "there is no template column and no default template was given")
+            RowError(1, "achievement", "there is no achievement (or course) column and no default was given")
         )
     if errors:
         return [], errors, 0
@@ -306,23 +500,22 @@ def parse_roster(
             if total > MAX_ROSTER_ROWS:
                 errors.append(RowError(row_number, "file", f"a roster holds at most {MAX_ROSTER_ROWS} rows"))
                 break
-            values = {c: (record[i] if i < len(record) else "") for c, i in columns.items()}
-            if "template" not in columns or not values["template"].strip():
-                values["template"] = default_template or ""
-            row_errors = _row_errors(templates, values)
-            errors.extend(RowError(row_number, column, reason) for column, reason in row_errors)
-            if row_errors:
+            if len(record) > len(header) and any(cell.strip() for cell in record[len(header) :]):
+                errors.append(
+                    RowError(row_number, "file", "the row has more cells than the header has columns")
+                )
                 continue
-            request = IssueRequest(
-                template=templates.get(values["template"]),
-                email=check_email(values["email"]),
-                name=check_name(values.get("name")),
-                valid_from=parse_valid_from(values.get("valid_from")),
-            )
-            key = (request.email.lower(), request.template.slug)
+            values = {c: (record[i] if i < len(record) else "") for c, i in columns.items()}
+            if not values.get("achievement", "").strip():
+                values["achievement"] = default_template or ""
+            request, row_errors = request_from_values(resolver, values)
+            errors.extend(RowError(row_number, column, reason) for column, reason in row_errors)
+            if request is None:
+                continue
+            key = (request.email.lower(), request.achievement.duplicate_scope)
             if key in seen:
                 errors.append(
-                    RowError(row_number, "email", f"the same recipient and template as row {seen[key]}")
+                    RowError(row_number, "email", f"the same recipient and achievement as row {seen[key]}")
                 )
                 continue
             seen[key] = row_number
@@ -334,18 +527,31 @@ def parse_roster(
     return valid, errors, total
 
 
+def duplicate_key(fingerprint: Callable[[str, str], str], institution_id: int, request: IssueRequest) -> str:
+    """What finds the same award issued again: recipient (normalized e-mail), achievement (catalog
+    series or template) and the UTC day of validFrom (today when not given), as a keyed HMAC."""
+    day = (request.valid_from or datetime.now(UTC)).astimezone(UTC).date().isoformat()
+    value = f"{institution_id}|{request.achievement.duplicate_scope}|{normalize_email(request.email)}|{day}"
+    return fingerprint(value, "duplicate-award")
+
+
 # ---------------------------------------------------------------------------- signing
 
 
 @dataclass(frozen=True)
 class _Job:
-    template: AchievementTemplate
+    achievement: AwardedAchievement
     recipient: Recipient
     valid_from: datetime | None
     credential_id: str
     status: dict[str, Any]
     created: datetime | None = None
     """The signature's date (see `issuer.signing.signing_time`); None: now."""
+    details: CredentialDetails = field(default_factory=CredentialDetails)
+    hash_identifiers: bool = False
+    prebuilt: dict[str, Any] | None = None
+    """A complete unsigned credential (VC-API issue): only id and status are set, then it is signed."""
+    cryptosuite: str = EDDSA_RDFC_2022
 
 
 _worker_state: tuple[Ed25519KeyPair, str, IssuerProfile, str] | None = None
@@ -366,16 +572,23 @@ def _sign_jobs(jobs: Sequence[_Job]) -> list[dict[str, Any]]:
 def _sign_one(
     job: _Job, key: Ed25519KeyPair, method: str, profile: IssuerProfile, base_url: str
 ) -> dict[str, Any]:
-    document = build_credential(
-        job.template,
-        profile,
-        job.recipient,
-        valid_from=job.valid_from,
-        credential_id=job.credential_id,
-        base_url=base_url,
-        credential_status=job.status,
-    )
-    return sign(document, key, method, created=job.created)
+    if job.prebuilt is not None:
+        document = dict(job.prebuilt)
+        document["id"] = job.credential_id
+        document["credentialStatus"] = dict(job.status)
+    else:
+        document = build_credential(
+            job.achievement,
+            profile,
+            job.recipient,
+            valid_from=job.valid_from,
+            credential_id=job.credential_id,
+            base_url=base_url,
+            credential_status=job.status,
+            details=job.details,
+            hash_identifiers=job.hash_identifiers,
+        )
+    return sign(document, key, method, cryptosuite=job.cryptosuite, created=job.created)
 
 
 def _pool_start_method() -> str:
@@ -492,8 +705,16 @@ def issue_requests(
     workers: int = 1,
     pool: bool | None = None,
     progress: Callable[[int], None] | None = None,
+    duplicate_keys: Sequence[str | None] | None = None,
+    prebuilt: Sequence[dict[str, Any]] | None = None,
+    cryptosuite: str = EDDSA_RDFC_2022,
 ) -> list[IssuedCredential]:
-    """Allocate, sign and store `requests` for `institution` (already validated)."""
+    """Allocate, sign and store `requests` for `institution` (already validated).
+
+    `duplicate_keys[i]` is stored with credential i (see `duplicate_key`); `prebuilt[i]`, when
+    given, is credential i's complete unsigned document (VC-API issue), to which only the id and
+    the status entry are added before signing with `cryptosuite`.
+    """
     if not requests:
         return []
     positions = _allocate(db, institution, len(requests))
@@ -502,14 +723,20 @@ def issue_requests(
     created = signing_time(institution.key_valid_from)
     jobs = [
         _Job(
-            template=request.template,
+            achievement=request.achievement,
             recipient=Recipient(request.email, request.name if institution.include_names else None),
             valid_from=request.valid_from,
             credential_id=f"{base_url}/credentials/{credential_id}",
             status=status_entry(f"{base_url}/status-lists/{list_id}", index),
             created=created,
+            details=request.details,
+            hash_identifiers=not institution.include_names,
+            prebuilt=prebuilt[i] if prebuilt is not None else None,
+            cryptosuite=cryptosuite,
         )
-        for request, credential_id, (list_id, index) in zip(requests, ids, positions, strict=True)
+        for i, (request, credential_id, (list_id, index)) in enumerate(
+            zip(requests, ids, positions, strict=True)
+        )
     ]
     documents = sign_all(
         jobs,
@@ -531,8 +758,10 @@ def issue_requests(
             {
                 "id": ids[i],
                 "institution_id": institution.id,
-                "template": requests[i].template.slug,
-                "recipient_hash": subject["identifier"][0]["identityHash"],
+                "template": requests[i].achievement.key,
+                "achievement_id": requests[i].achievement.catalog_id,
+                "duplicate_key": duplicate_keys[i] if duplicate_keys is not None else None,
+                "recipient_hash": _email_hash(subject),
                 "recipient_name": subject.get("name"),
                 "signed_json": json.dumps(document, separators=(",", ":"), ensure_ascii=False),
                 "state": PENDING,
@@ -550,16 +779,17 @@ def issue_requests(
             IssuedCredential(
                 id=ids[i],
                 document=document,
-                template=requests[i].template.slug,
+                template=requests[i].achievement.key,
                 status_list_id=list_id,
                 status_index=index,
                 row=rows[i] if rows is not None else None,
                 issued_at=now,
+                achievement_id=requests[i].achievement.catalog_id,
             )
         )
     with db.session() as session:
         session.execute(insert(Credential), records)
-        templates = sorted({r.template.slug for r in requests})
+        templates = sorted({r.achievement.catalog_id or r.achievement.key for r in requests})
         record_event(
             session,
             institution.id,
@@ -568,3 +798,11 @@ def issue_requests(
             {"count": len(records), "templates": templates},
         )
     return issued
+
+
+def _email_hash(subject: Mapping[str, Any]) -> str:
+    """The subject's hashed e-mail identifier (the database indexes recipients by it)."""
+    for entry in subject.get("identifier") or []:
+        if isinstance(entry, Mapping) and entry.get("identityType") == "emailAddress":
+            return str(entry.get("identityHash", ""))[:80]
+    return ""

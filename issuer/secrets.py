@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 import secrets
 import stat
@@ -102,12 +103,25 @@ class SecretBox:
             algorithm=hashes.SHA256(), length=32, salt=None, info=b"medcred secrets at rest v1"
         ).derive(master_key)
         self._aead = AESGCM(derived)
+        self._fingerprint_key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"medcred fingerprints v1"
+        ).derive(master_key)
 
     @classmethod
     def from_config(cls, master_key_text: str | None, key_file: Path) -> SecretBox:
         if master_key_text:
             return cls(parse_master_key(master_key_text, "MEDCRED_MASTER_KEY"))
         return cls(load_or_create_key_file(key_file))
+
+    def fingerprint(self, value: str, purpose: str) -> str:
+        """HMAC-SHA256 (hex) of `value` under a key derived from the master key.
+
+        Finds equal values (e.g. the same recipient issued the same award twice) without storing
+        them: unlike a plain hash, it cannot be reversed by hashing guessed e-mail addresses
+        without the master key. `purpose` separates uses.
+        """
+        message = purpose.encode("utf-8") + b"\0" + value.encode("utf-8")
+        return hmac.new(self._fingerprint_key, message, hashlib.sha256).hexdigest()
 
     def seal(self, plaintext: str, purpose: str) -> str:
         nonce = secrets.token_bytes(_NONCE_BYTES)

@@ -27,12 +27,17 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from issuer import achievement_catalog as catalog
+from issuer.achievement_catalog import AchievementInfo
+from issuer.achievement_images import check_image
 from issuer.anchoring import batches as batch_store
 from issuer.anchoring.anchorer import AnchoredBatch, FaultHook
 from issuer.anchoring.chain import ChainAccess
 from issuer.anchoring.worker import AnchoringWorker, WorkerHandle
 from issuer.config import ServiceConfig
 from issuer.data_folder import secure_tree
+
+from issuer.credential_builder import AwardedAchievement
 from issuer.institutions import (
     InstitutionInfo,
     RegistrationOutcome,
@@ -41,15 +46,19 @@ from issuer.institutions import (
     get_institution,
     issuer_profile,
     list_institutions,
+    record_event,
     signing_key,
 )
 from issuer.institutions import create_institution as _create_institution
 from issuer.issuance import (
+    AchievementResolver,
+    DuplicateError,
     IssuedCredential,
+    IssueRequest,
     RosterError,
     RosterResult,
     RowError,
-    TemplateCache,
+    duplicate_key,
     issue_requests,
     make_request,
     parse_roster,
@@ -59,7 +68,7 @@ from issuer.keys import Ed25519KeyPair
 from issuer.revocation import RevocationOutcome, credential_revocation_state, mark_revoked, push_revocations
 from issuer.signing import sign, sign_jwt
 from issuer.status_list import StatusList, status_list_credential
-from issuer.storage import tokens
+from issuer.storage import idempotency, tokens
 from issuer.storage.credentials import document_of, get_credential_row
 from issuer.storage.database import Database
 from issuer.storage.errors import ConflictError, ForbiddenError, NotFoundError, UnauthorizedError
@@ -79,12 +88,14 @@ from issuer.templates import list_templates
 from verifier.errors import ChainError, InputError, MedCredError
 
 __all__ = [
+    "AchievementInfo",
     "AnchoredBatch",
     "Authorization",
     "BatchInfo",
     "ConflictError",
     "CreatedInstitution",
     "CredentialRecord",
+    "DuplicateError",
     "ForbiddenError",
     "InputError",
     "IssuedCredential",
@@ -114,6 +125,7 @@ class CredentialRecord:
     url: str
     institution: str
     template: str
+    """The built-in template's slug, or `catalog` (then `achievement_id` names the version)."""
     state: str
     """pending | submitted | anchored"""
     issued_at: datetime
@@ -129,6 +141,7 @@ class CredentialRecord:
     status_index: int
     batch_root: str | None
     document: dict[str, Any] = field(repr=False)
+    achievement_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -353,28 +366,91 @@ class IssuerService:
             self._keys[row.id] = (sealed, key)
         return key
 
+    def _resolver(self, institution: Institution) -> AchievementResolver:
+        """Finds achievements for `institution`: its catalog (a read per distinct name), then templates."""
+        institution_id = institution.id
+
+        def lookup(text: str) -> AwardedAchievement | None:
+            with self.db.reader() as session:
+                row = catalog.find_current(session, institution_id, text)
+                return catalog.for_issuing(session, institution_id, row.id) if row is not None else None
+
+        def by_id(achievement_id: str) -> AwardedAchievement:
+            with self.db.reader() as session:
+                return catalog.for_issuing(session, institution_id, achievement_id)
+
+        return AchievementResolver(
+            self.config.template_folder,
+            issuer_did=institution.did,
+            base_url=self.config.public_base_url,
+            lookup=lookup,
+            by_id=by_id,
+        )
+
+    def _duplicates(
+        self, institution: Institution, requests: Sequence[IssueRequest]
+    ) -> tuple[list[str], dict[int, str]]:
+        """Each request's duplicate key, and {request index: an unrevoked credential already issued
+        with that key}."""
+        keys = [duplicate_key(self.box.fingerprint, institution.id, r) for r in requests]
+        found: dict[str, str] = {}
+        unique = sorted(set(keys))
+        with self.db.reader() as session:
+            for start in range(0, len(unique), 500):
+                query = select(Credential.duplicate_key, Credential.id).where(
+                    Credential.institution_id == institution.id,
+                    Credential.duplicate_key.in_(unique[start : start + 500]),
+                    Credential.revoked.is_(False),
+                )
+                for key, credential_id in session.execute(query):
+                    found.setdefault(key, credential_id)
+        return keys, {i: found[k] for i, k in enumerate(keys) if k in found}
+
     def issue(
         self,
         slug: str,
-        template: str,
+        template: str | None,
         email: str,
         *,
         name: str | None = None,
         valid_from: str | date | datetime | None = None,
         authorization: Authorization | None = None,
+        achievement: str | None = None,
+        allow_duplicate: bool = False,
+        **details: Any,
     ) -> IssuedCredential:
         """Issue one credential: built, signed (eddsa-rdfc-2022), stored as pending.
 
-        `authorization` (from `authorize` for this request) saves reading the institution again.
+        The achievement is a catalog achievement (`achievement`: its id or URL, the current version
+        of an active achievement) or a built-in `template`. `details` are the per-credential data
+        (see `issuer.issuance.make_request`: given_name, family_name, valid_until, credits,
+        results, evidence_urls, evidence_narrative, activity_start, activity_end, identifier,
+        identifier_type). DuplicateError (409) if this recipient already holds this achievement
+        with the same validFrom day, unless `allow_duplicate`. `authorization` (from `authorize`
+        for this request) saves reading the institution again.
         """
-        request = make_request(TemplateCache(self.config.template_folder), template, email, name, valid_from)
         if authorization is not None and authorization.institution.slug == slug:
             row = authorization.institution
         else:
             row = self._issuer(slug)
         row = self._ready_to_sign(row)
+        if achievement:
+            details["achievement_id"] = achievement
+        request = make_request(self._resolver(row), template, email, name, valid_from, **details)
+        keys, found = self._duplicates(row, [request])
+        if found and not allow_duplicate:
+            raise DuplicateError(
+                f"This recipient was already awarded this achievement with the same validFrom day "
+                f"(credential {found[0]}). Confirm to issue it again (allowDuplicate).",
+                [found[0]],
+            )
         return issue_requests(
-            self.db, row, self._signing_key(row), [request], base_url=self.config.public_base_url
+            self.db,
+            row,
+            self._signing_key(row),
+            [request],
+            base_url=self.config.public_base_url,
+            duplicate_keys=keys,
         )[0]
 
     def issued_record(self, slug: str, issued: IssuedCredential) -> CredentialRecord:
@@ -405,14 +481,58 @@ class IssuerService:
             status_index=issued.status_index,
             batch_root=None,
             document=document,
+            achievement_id=issued.achievement_id,
         )
 
+    def _roster(
+        self,
+        row: Institution,
+        source: str | bytes,
+        default_template: str | None,
+        allow_duplicates: bool,
+    ) -> tuple[list[tuple[int, IssueRequest]], list[RowError], int, list[str]]:
+        """Parse a roster and flag the rows already issued (unless `allow_duplicates`): (valid rows,
+        errors, data row count, the valid rows' duplicate keys)."""
+        valid, errors, total = parse_roster(source, self._resolver(row), default_template=default_template)
+        keys, found = self._duplicates(row, [request for _, request in valid])
+        if found and not allow_duplicates:
+            flagged = []
+            for index, credential_id in found.items():
+                number, request = valid[index]
+                day = (request.valid_from or utcnow()).date().isoformat()
+                flagged.append(
+                    RowError(
+                        number,
+                        "duplicate",
+                        f"already issued to this recipient for this achievement on {day} (credential "
+                        f"{credential_id}); confirm with allow_duplicates to issue it again",
+                    )
+                )
+            errors = sorted([*errors, *flagged], key=lambda e: e.row)
+            valid = [v for i, v in enumerate(valid) if i not in found]
+            keys = [k for i, k in enumerate(keys) if i not in found]
+        return valid, errors, total, keys
+
     def validate_roster(
-        self, source: str | bytes, *, default_template: str | None = None
+        self,
+        source: str | bytes,
+        *,
+        default_template: str | None = None,
+        slug: str | None = None,
+        allow_duplicates: bool = False,
     ) -> tuple[list[RowError], int]:
-        """Every problem of a roster (empty when it can be issued) and its number of data rows."""
-        _valid, errors, total = parse_roster(
-            source, TemplateCache(self.config.template_folder), default_template=default_template
+        """Every problem of a roster (empty when it can be issued) and its number of data rows.
+
+        With the institution's `slug`, its catalog achievements are recognised and rows already
+        issued are flagged; without, only built-in templates are known.
+        """
+        if slug is None:
+            _valid, errors, total = parse_roster(
+                source, AchievementResolver(self.config.template_folder), default_template=default_template
+            )
+            return errors, total
+        _valid, errors, total, _keys = self._roster(
+            self._issuer(slug), source, default_template, allow_duplicates
         )
         return errors, total
 
@@ -426,19 +546,19 @@ class IssuerService:
         progress: Callable[[int], None] | None = None,
         workers: int | None = None,
         pool: bool | None = None,
+        allow_duplicates: bool = False,
     ) -> RosterResult:
-        """Issue a CSV roster (columns email, template, name, valid_from).
+        """Issue a CSV roster (see `issuer.issuance.parse_roster` for its columns).
 
         RosterError listing every problem, and nothing issued, if any row is wrong, unless
-        `allow_partial`: then the valid rows are issued and `errors` lists the rest.
-        `progress(n)` is called as credentials are signed (for a progress bar). Signing uses up to
-        `workers` processes (default: one per core) when that is measured to be faster; `pool`
-        True/False forces the choice (see `issuer.issuance.sign_all`).
+        `allow_partial`: then the valid rows are issued and `errors` lists the rest. A row already
+        issued (same recipient, achievement and validFrom day) is a problem unless
+        `allow_duplicates`. `progress(n)` is called as credentials are signed (for a progress bar).
+        Signing uses up to `workers` processes (default: one per core) when that is measured to be
+        faster; `pool` True/False forces the choice (see `issuer.issuance.sign_all`).
         """
         row = self._ready_to_sign(self._issuer(slug))
-        valid, errors, total = parse_roster(
-            source, TemplateCache(self.config.template_folder), default_template=default_template
-        )
+        valid, errors, total, keys = self._roster(row, source, default_template, allow_duplicates)
         if errors and (not allow_partial or not valid):
             raise RosterError(errors, total)
         issued = issue_requests(
@@ -451,8 +571,117 @@ class IssuerService:
             workers=workers if workers is not None else (os.cpu_count() or 1),
             pool=pool,
             progress=progress,
+            duplicate_keys=keys,
         )
         return RosterResult(issued=issued, errors=errors, total_rows=total)
+
+    # ------------------------------------------------------------------ idempotency keys
+
+    def idempotency_begin(self, slug: str, key: str, fingerprint: str) -> int | idempotency.StoredAnswer:
+        """Claim an Idempotency-Key of the institution for a request, or get the answer to replay
+        (see `issuer.storage.idempotency`: KeyReusedError 422, RequestInProgressError 409)."""
+        return idempotency.begin(self.db, self._issuer(slug).id, idempotency.check_key(key), fingerprint)
+
+    def idempotency_finish(self, claim: int, status: int, body: str, location: str | None) -> None:
+        idempotency.finish(self.db, claim, status, body, location)
+
+    def idempotency_release(self, claim: int) -> None:
+        idempotency.release(self.db, claim)
+
+    # ------------------------------------------------------------------ achievement catalog
+
+    def create_achievement(
+        self,
+        slug: str,
+        definition: Any,
+        *,
+        image: bytes | None = None,
+        image_type: str | None = None,
+    ) -> AchievementInfo:
+        """A new achievement in the institution's catalog (see `issuer.achievement_catalog` for
+        the definition's shape); `image` is a PNG or SVG (checked, SVG sanitized). InputError for
+        a bad definition or image."""
+        parsed = catalog.parse_definition(definition, self.config.template_folder)
+        checked = check_image(image, image_type) if image is not None else None
+        with self.db.session() as session:
+            institution = get_institution(session, slug)
+            row = catalog.create(session, institution, parsed, checked, self.config.public_base_url)
+            record_event(session, institution.id, "achievement.created", row.id, {"starter": parsed.starter})
+            return catalog.info(session, row, institution.slug)
+
+    def list_achievements(self, slug: str) -> list[AchievementInfo]:
+        """The institution's achievements (latest version of each), newest first."""
+        with self.db.reader() as session:
+            institution = get_institution(session, slug)
+            return [
+                catalog.info(session, r, institution.slug) for r in catalog.list_current(session, institution)
+            ]
+
+    def get_achievement(self, achievement_id: str, *, institution: str | None = None) -> AchievementInfo:
+        """One achievement version by UUID or URL (public). With `institution`, ForbiddenError
+        unless it is that institution's."""
+        with self.db.reader() as session:
+            if institution is not None:
+                row = catalog.owned_row(session, get_institution(session, institution), achievement_id)
+            else:
+                row = catalog.get_row(session, achievement_id)
+            return catalog.info(session, row)
+
+    def achievement_image(self, achievement_id: str) -> tuple[str, bytes]:
+        """(media type, bytes) of the achievement version's image; NotFoundError if it has none."""
+        with self.db.reader() as session:
+            row = catalog.get_row(session, achievement_id)
+            if row.image_type is None or row.image_data is None:
+                raise NotFoundError("This achievement has no image.")
+            return row.image_type, bytes(row.image_data)
+
+    def new_achievement_version(
+        self,
+        achievement_id: str,
+        definition: Any,
+        *,
+        image: bytes | None = None,
+        image_type: str | None = None,
+        institution: str | None = None,
+    ) -> AchievementInfo:
+        """The next version of an achievement; credentials issued before keep the version they
+        carry. `institution` (the caller's) must own it. The image carries over unless replaced."""
+        parsed = catalog.parse_definition(definition, self.config.template_folder)
+        checked = check_image(image, image_type) if image is not None else None
+        with self.db.session() as session:
+            owner = self._achievement_owner(session, achievement_id, institution)
+            row = catalog.new_version(
+                session, owner, achievement_id, parsed, checked, self.config.public_base_url
+            )
+            record_event(session, owner.id, "achievement.new-version", row.id, {"version": row.version})
+            return catalog.info(session, row, owner.slug)
+
+    def retire_achievement(self, achievement_id: str, *, institution: str | None = None) -> AchievementInfo:
+        """Retire an achievement: it can no longer be issued; credentials already issued stay valid."""
+        with self.db.session() as session:
+            owner = self._achievement_owner(session, achievement_id, institution)
+            row = catalog.retire(session, owner, achievement_id)
+            record_event(session, owner.id, "achievement.retired", row.id, None)
+            return catalog.info(session, row, owner.slug)
+
+    def _achievement_owner(self, session: Any, achievement_id: str, institution: str | None) -> Institution:
+        if institution is not None:
+            return get_institution(session, institution)
+        owner = session.get(Institution, catalog.get_row(session, achievement_id).institution_id)
+        assert owner is not None
+        return owner
+
+    def starters(self) -> dict[str, dict[str, Any]]:
+        """The built-in templates as starters: {slug: {"name", "validity", "notes", "achievement"}}."""
+        return {
+            slug: {
+                "name": t.name,
+                "validity": t.validity,
+                "notes": t.data.get("notes"),
+                "achievement": t.achievement,
+            }
+            for slug, t in sorted(list_templates(self.config.template_folder).items())
+        }
 
     # ------------------------------------------------------------------ reading credentials
 
@@ -524,6 +753,7 @@ class IssuerService:
             status_index=row.status_index,
             batch_root=root,
             document=document,
+            achievement_id=row.achievement_id,
         )
 
     def list_batches(self, slug: str | None = None, limit: int = 100) -> list[BatchInfo]:

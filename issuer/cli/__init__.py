@@ -32,6 +32,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "issuer.cli.token_commands:token",
         "API tokens: scoped per institution and per action; stored hashed, shown once.",
     ),
+    "achievement": (
+        "issuer.cli.achievement_commands:achievement",
+        "The institution's achievement catalog: what it issues (Open Badges 3.0 Achievements).",
+    ),
     "issue": (
         "issuer.cli.issue_commands:issue",
         "Issue one credential: signed now, anchored by the worker (or `medcred anchor`) shortly after.",

@@ -30,33 +30,75 @@ def _write_json(document: dict[str, Any], output: str | None) -> None:
 
 @click.command()
 @click.option("--institution", "slug", required=True, metavar="SLUG", help="The issuing institution.")
-@click.option(
-    "--template", required=True, metavar="NAME", help="Achievement template: acls, pals, bls, cpd, ..."
-)
+@click.option("--achievement", metavar="ID", help="A catalog achievement (its id or URL).")
+@click.option("--template", metavar="NAME", help="A built-in template instead: acls, pals, bls, cpd, ...")
 @click.option(
     "--email", required=True, help="The recipient's e-mail (only its salted hash goes in the credential)."
 )
-@click.option(
-    "--name", help="The recipient's name, shown in the credential unless the institution hides names."
-)
+@click.option("--name", help="The recipient's full name, shown unless the institution hides names.")
+@click.option("--given-name", metavar="G", help="Given name (with --family-name, instead of --name).")
+@click.option("--family-name", metavar="F", help="Family name.")
 @click.option(
     "--valid-from", metavar="DATE", help="Start of validity: YYYY-MM-DD or ISO 8601 [default: now]."
+)
+@click.option(
+    "--valid-until", metavar="DATE", help="End of validity [default: validFrom + the achievement's validity]."
+)
+@click.option("--credits", metavar="X", help="creditsEarned (at most the achievement's creditsAvailable).")
+@click.option(
+    "--result",
+    "results",
+    multiple=True,
+    metavar="[NAME=]VALUE",
+    help="A result, e.g. 92 or 'Written examination=92' or 'Skills test=pass' (repeatable).",
+)
+@click.option("--evidence", "evidence_urls", multiple=True, metavar="URL", help="Evidence URL (repeatable).")
+@click.option("--evidence-narrative", metavar="TEXT", help="Evidence as a narrative.")
+@click.option("--activity-start", metavar="DATE", help="When the activity started.")
+@click.option("--activity-end", metavar="DATE", help="When the activity ended.")
+@click.option(
+    "--identifier", metavar="VALUE", help="An extra recipient identifier, e.g. a registration number."
+)
+@click.option(
+    "--identifier-type",
+    metavar="TYPE",
+    help="Its Open Badges identity type [default: identifier], e.g. ext:GMCNumber.",
+)
+@click.option(
+    "--allow-duplicate", is_flag=True, help="Issue even if this recipient already holds it (same day)."
 )
 @click.option("-o", "--output", metavar="FILE", help="Write the credential JSON here [default: stdout].")
 @click.pass_obj
 def issue(
     settings: Settings,
     slug: str,
-    template: str,
+    achievement: str | None,
+    template: str | None,
     email: str,
-    name: str | None,
-    valid_from: str | None,
     output: str | None,
+    allow_duplicate: bool,
+    **details: Any,
 ) -> None:
-    """Issue one credential: signed now, anchored by the worker (or `medcred anchor`) shortly after."""
+    """Issue one credential: signed now, anchored by the worker (or `medcred anchor`) shortly after.
+
+    Name the achievement with --achievement (the institution's catalog) or --template (a built-in
+    starter). The other options are the per-credential data of Open Badges 3.0: creditsEarned,
+    result, evidence, activity dates, validUntil and an extra identifier.
+    """
+    if bool(achievement) == bool(template):
+        raise click.UsageError("Give either --achievement ID or --template NAME.")
     service = open_service(settings)
     warn_if_a_server_issues_elsewhere(service)
-    issued = service.issue(slug, template, email, name=name, valid_from=valid_from)
+    issued = service.issue(
+        slug,
+        template,
+        email,
+        achievement=achievement,
+        allow_duplicate=allow_duplicate,
+        name=details.pop("name"),
+        valid_from=details.pop("valid_from"),
+        **{k: (list(v) if isinstance(v, tuple) else v) for k, v in details.items()},
+    )
     click.echo(f"Issued credential {issued.id} (pending anchoring).", err=True)
     _write_json(issued.document, output)
 
@@ -69,6 +111,9 @@ def issue(
 )
 @click.option("-o", "--output-dir", metavar="DIR", help="Write each credential to DIR/<id>.json.")
 @click.option("--allow-partial", is_flag=True, help="Issue the valid rows even if other rows have errors.")
+@click.option(
+    "--allow-duplicates", is_flag=True, help="Issue rows already issued (same recipient, achievement, day)."
+)
 @click.pass_obj
 def issue_batch(
     settings: Settings,
@@ -77,27 +122,42 @@ def issue_batch(
     default_template: str | None,
     output_dir: str | None,
     allow_partial: bool,
+    allow_duplicates: bool,
 ) -> None:
     """Issue a course roster from a CSV file.
 
-    Columns (header row required; names are case-insensitive): email (required), template
-    (required unless --template), name, valid_from (YYYY-MM-DD). Every row is checked first; if any
-    is wrong, each problem is listed with its row number and column and nothing is issued, unless
-    --allow-partial.
+    Header row required; names are case-insensitive and common ones are understood (First name,
+    Last name, Course, Completion date, ...). Columns: email (required); achievement (alias course,
+    template: a catalog achievement's id, humanCode or name, or a template; required unless
+    --template); name, or given_name + family_name; valid_from; valid_until; credits; result
+    ([NAME=]VALUE, several separated by ';'); evidence (URLs); evidence_narrative; activity_start;
+    activity_end; identifier (e.g. a registration number); identifier_type. A column MedCred does
+    not know is refused with the list of those it knows. Every row is checked first; if any is wrong
+    or was already issued, each problem is listed with its row number and column and nothing is
+    issued, unless --allow-partial (or --allow-duplicates).
     """
-    data = click.open_file(roster, "rb").read()
+    with click.open_file(roster, "rb") as handle:
+        data = handle.read()
     service = open_service(settings)
     warn_if_a_server_issues_elsewhere(service)
-    errors, total = service.validate_roster(data, default_template=default_template)
+    errors, total = service.validate_roster(
+        data, default_template=default_template, slug=slug, allow_duplicates=allow_duplicates
+    )
     if errors:
-        click.secho(f"{len(errors)} problem(s) in {total} row(s):", fg="red", err=True)
+        where = f"in {total} row(s)" if total else "in the header"
+        click.secho(f"{len(errors)} problem(s) {where}:", fg="red", err=True)
         for error in errors:
             click.echo(f"  {error}", err=True)
         if not allow_partial:
             raise RosterError(errors, total)
     with click.progressbar(length=max(total, 1), label="Signing", file=sys.stderr) as bar:
         result = service.issue_roster(
-            slug, data, allow_partial=allow_partial, default_template=default_template, progress=bar.update
+            slug,
+            data,
+            allow_partial=allow_partial,
+            default_template=default_template,
+            progress=bar.update,
+            allow_duplicates=allow_duplicates,
         )
     if output_dir:
         folder = Path(output_dir)

@@ -41,6 +41,13 @@ AWAITING_GOVERNANCE = "awaiting-governance"
 
 SCOPES = ("issue", "revoke", "admin")
 
+# Achievement catalog states: the current version of an achievement, an older version (kept and
+# served: credentials carry it), or a retired achievement (no new credentials).
+ACTIVE = "active"
+SUPERSEDED = "superseded"
+RETIRED = "retired"
+ACHIEVEMENT_STATES = (ACTIVE, SUPERSEDED, RETIRED)
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -152,6 +159,55 @@ class Batch(Base):
     """When the root was last seen on chain (lost-anchor detection)."""
 
 
+class Achievement(Base):
+    """One version of an achievement in an institution's catalog (Open Badges 3.0 `Achievement`).
+
+    A version never changes once created: an edit is a new row with the same `series_id` and the
+    next `version`, so credentials issued with an earlier version keep (and keep serving) theirs.
+    """
+
+    __tablename__ = "achievements"
+    __table_args__ = (UniqueConstraint("series_id", "version"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    """The UUID; the achievement's `id` is `<public base URL>/achievements/<uuid>`."""
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    series_id: Mapped[str] = mapped_column(String(36), index=True)
+    """The UUID of the first version: every version of one achievement shares it."""
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    state: Mapped[str] = mapped_column(String(16), default=ACTIVE)
+    starter: Mapped[str | None] = mapped_column(String(64))
+    """The built-in template it was copied from, if any."""
+    validity: Mapped[str | None] = mapped_column(String(32))
+    """ISO 8601 duration: validUntil = validFrom + validity (None: credentials do not expire)."""
+    achievement_json: Mapped[str] = mapped_column(Text)
+    """The OB 3.0 Achievement exactly as credentials carry it (with its id and image)."""
+    image_type: Mapped[str | None] = mapped_column(String(32))
+    image_data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column()
+
+
+class IdempotencyKey(Base):
+    """The first answer to a request sent with an `Idempotency-Key` header, replayed on a retry.
+
+    `request_hash` tells a retry (same body) from a reuse of the key for another request (an
+    error, as the IETF draft says). `status` is None while the first request is being answered.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("institution_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int | None] = mapped_column(Integer)
+    response_json: Mapped[str | None] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class Credential(Base):
     """An issued credential: the signed JSON (what the Merkle leaf commits to) and its pipeline state."""
 
@@ -159,6 +215,7 @@ class Credential(Base):
     __table_args__ = (
         Index("ix_credentials_queue", "institution_id", "state", "issued_at"),
         Index("ix_credentials_revocation", "revoked", "revocation_tx"),
+        Index("ix_credentials_duplicate", "institution_id", "duplicate_key"),
         UniqueConstraint("status_list_id", "status_index"),
     )
 
@@ -166,6 +223,11 @@ class Credential(Base):
     """The UUID; the credential's `id` is `<public base URL>/credentials/<uuid>`."""
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
     template: Mapped[str] = mapped_column(String(64))
+    """The built-in template's slug, or `catalog` for a credential of a catalog achievement."""
+    achievement_id: Mapped[str | None] = mapped_column(ForeignKey("achievements.id"), index=True)
+    """The catalog achievement (version) it awards; None for one issued from a built-in template."""
+    duplicate_key: Mapped[str | None] = mapped_column(String(64))
+    """HMAC of (recipient e-mail, achievement, validFrom): finds the same award issued again."""
     recipient_hash: Mapped[str] = mapped_column(String(80))
     recipient_name: Mapped[str | None] = mapped_column(String(256))
     signed_json: Mapped[str] = mapped_column(Text)

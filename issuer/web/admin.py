@@ -364,6 +364,7 @@ def create_admin_blueprint(service: IssuerService) -> Blueprint:
         # A fresh upload, or the CSV carried back by the error report's "issue the valid rows" form.
         data = upload.read() if upload is not None else request.form.get("roster_text", "").encode("utf-8")
         allow_partial = request.form.get("allow_partial") == "on"
+        allow_duplicates = request.form.get("allow_duplicates") == "on"
         template = request.form.get("template") or None
         if not data.strip():
             return render_template(
@@ -371,7 +372,11 @@ def create_admin_blueprint(service: IssuerService) -> Blueprint:
             ), 400
         try:
             result = service.issue_roster(
-                g.slug, data, allow_partial=allow_partial, default_template=template
+                g.slug,
+                data,
+                allow_partial=allow_partial,
+                default_template=template,
+                allow_duplicates=allow_duplicates,
             )
         except RosterError as exc:
             bad_rows = len({e.row for e in exc.errors if e.row > 1})

@@ -33,6 +33,7 @@ from issuer.web.api_models import (
 )
 from issuer.web.auth import READ_SCOPES, authorized_first, require, require_any, require_authorization
 from issuer.web.exports import all_ids, check_ids, export_filename, stream_zip
+from issuer.web.idempotent import idempotent
 from issuer.web.presenters import batch_summary, credential_summary, iso
 from verifier.errors import InputError
 from verifier.web.openapi import BEARER, Media, Responses, api_spec, problems, request_body, validated
@@ -58,7 +59,8 @@ ROSTER_BODY = {
                     "description": "UTF-8 CSV: email, template, name, valid_from.",
                 },
                 "allow_partial": {"type": "boolean"},
-                "template": {"type": "string", "maxLength": 100},
+                "allow_duplicates": {"type": "boolean"},
+                "template": {"type": "string", "maxLength": 2000},
             },
         }
     },
@@ -152,24 +154,33 @@ def create_api_blueprint(service: IssuerService) -> Blueprint:
     @authorized_first(lambda slug: require_authorization(service, "issue", slug))
     @api_spec.validate(
         json=IssueRequest,
-        resp=Responses(HTTP_201=CredentialSummary, **WRITE_ERRORS, **problems(503)),
+        resp=Responses(HTTP_201=CredentialSummary, **WRITE_ERRORS, **problems(409, 422, 503)),
         tags=["api"],
         security=BEARER,
     )
-    def issue(slug: str, json: IssueRequest) -> tuple[Response, int, dict[str, str]]:
-        """Issue one credential (signed now, anchored by the worker); `Location` is its URL."""
-        issued = service.issue(
-            slug,
-            json.template,
-            json.email,
-            name=json.name,
-            valid_from=json.valid_from,
-            authorization=g.authorization,
-        )
-        # Built from what was just stored rather than read back: one transaction less per request.
-        out = credential_summary(service.issued_record(slug, issued), base_url)
-        out["credential"] = issued.document
-        return jsonify(out), 201, {"Location": out["url"]}
+    def issue(slug: str, json: IssueRequest) -> Response:
+        """Issue one credential (signed now, anchored by the worker); `Location` is its URL.
+
+        409 if the recipient already holds this achievement with the same validFrom day, unless
+        `allowDuplicate`. An `Idempotency-Key` header makes a retry return the first answer.
+        """
+        authorization = g.authorization
+
+        def run() -> tuple[Response, int, dict[str, str]]:
+            arguments = json.issue_arguments()
+            issued = service.issue(
+                slug,
+                arguments.pop("template"),
+                arguments.pop("email"),
+                authorization=authorization,
+                **arguments,
+            )
+            # Built from what was just stored rather than read back: one transaction less per request.
+            out = credential_summary(service.issued_record(slug, issued), base_url)
+            out["credential"] = issued.document
+            return jsonify(out), 201, {"Location": out["url"]}
+
+        return idempotent(service, slug, run)
 
     @bp.get("/institutions/<slug>/credentials/<uuid:credential_id>")
     @authorized_first(reader)
@@ -209,16 +220,27 @@ def create_api_blueprint(service: IssuerService) -> Blueprint:
     @authorized_first(issuer_token)
     @api_spec.validate(
         query=RosterOptions,
-        resp=Responses(HTTP_201=RosterResult, **WRITE_ERRORS, **problems(422, 503)),
+        resp=Responses(HTTP_201=RosterResult, **WRITE_ERRORS, **problems(409, 422, 503)),
         tags=["api"],
         security=BEARER,
     )
     @request_body(ROSTER_BODY)
-    def upload_roster(slug: str) -> tuple[Response, int]:
-        """Issue a course roster (CSV); all or nothing unless `allow_partial`."""
+    def upload_roster(slug: str) -> Response:
+        """Issue a course roster (CSV); all or nothing unless `allow_partial`.
+
+        Rows already issued (same recipient, achievement and validFrom day) are errors unless
+        `allow_duplicates`. An `Idempotency-Key` header makes a retry return the first answer.
+        """
+        return idempotent(service, slug, lambda: roster_answer(slug))
+
+    def roster_answer(slug: str) -> tuple[Response, int]:
         data, options = read_roster_upload()
         result = service.issue_roster(
-            slug, data, allow_partial=options.allow_partial, default_template=options.template
+            slug,
+            data,
+            allow_partial=options.allow_partial,
+            default_template=options.template,
+            allow_duplicates=options.allow_duplicates,
         )
         return (
             jsonify(
@@ -246,7 +268,9 @@ def create_api_blueprint(service: IssuerService) -> Blueprint:
     def validate_roster(slug: str) -> Response:
         """Check a roster without issuing: the per-row report."""
         data, options = read_roster_upload()
-        errors, total = service.validate_roster(data, default_template=options.template)
+        errors, total = service.validate_roster(
+            data, default_template=options.template, slug=slug, allow_duplicates=options.allow_duplicates
+        )
         return jsonify(
             {
                 "valid": not errors,

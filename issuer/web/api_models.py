@@ -34,27 +34,149 @@ class Answer(BaseModel):
 # --- requests -------------------------------------------------------------------------------------
 
 
-class IssueRequest(Request):
-    """Issue one credential from a template."""
+class ResultValue(BaseModel):
+    """One result: the achievement's resultDescription it reports on (by name) and its value."""
 
-    template: str = Field(min_length=1, max_length=100, description="Template slug (GET /api/v1/templates).")
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, max_length=200, description="The resultDescription's name.")
+    value: str | float = Field(description="A score, grade, or pass/fail.")
+
+
+class EvidenceItem(BaseModel):
+    """Evidence: a URL, a narrative, or both (OB 3.0 Evidence)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str | None = Field(None, max_length=2000, description="An http(s) URL.")
+    narrative: str | None = Field(None, max_length=2000)
+
+
+class ExtraIdentifier(BaseModel):
+    """An extra recipient identifier (OB 3.0 IdentityObject), e.g. a registration number."""
+
+    model_config = ConfigDict(extra="forbid")
+    identityType: str | None = Field(
+        None, max_length=80, description="identifier (default), nationalIdentityNumber, or ext:Name."
+    )
+    value: str = Field(min_length=1, max_length=200)
+
+
+class IssueRequest(Request):
+    """Issue one credential: a catalog `achievement` or a built-in `template`, with per-credential data."""
+
+    template: str | None = Field(
+        None, min_length=1, max_length=100, description="Built-in template slug (GET /api/v1/templates)."
+    )
+    achievement: str | None = Field(
+        None,
+        min_length=1,
+        max_length=2000,
+        validation_alias=AliasChoices("achievement", "achievementId"),
+        description="A catalog achievement's id (UUID or URL); `achievementId` works too.",
+    )
     email: str = Field(min_length=1, max_length=320, description="Hashed with a salt into the credential.")
     name: str | None = Field(
-        None, max_length=1000, description="Printed on the credential if the institution includes names."
+        None,
+        max_length=1000,
+        validation_alias=AliasChoices("name", "recipientName"),
+        description="Printed on the credential if the institution includes names; `recipientName` too.",
     )
+    given_name: str | None = Field(None, max_length=500, validation_alias=AliasChoices("givenName"))
+    family_name: str | None = Field(None, max_length=500, validation_alias=AliasChoices("familyName"))
     valid_from: str | None = Field(
         None,
         max_length=64,
         validation_alias=AliasChoices("validFrom", "valid_from"),
         description="YYYY-MM-DD or ISO 8601 date-time (default now); `valid_from` works too.",
     )
+    valid_until: str | None = Field(
+        None,
+        max_length=64,
+        validation_alias=AliasChoices("validUntil"),
+        description="Overrides validFrom + the achievement's validity.",
+    )
+    credits_earned: float | None = Field(None, ge=0, validation_alias=AliasChoices("creditsEarned"))
+    result: list[str | ResultValue] = Field(
+        default_factory=list, max_length=50, description='"[NAME=]VALUE" strings or {name, value} objects.'
+    )
+    evidence: list[str | EvidenceItem] = Field(default_factory=list, max_length=20)
+    evidence_narrative: str | None = Field(
+        None, max_length=2000, validation_alias=AliasChoices("evidenceNarrative")
+    )
+    activity_start: str | None = Field(
+        None, max_length=64, validation_alias=AliasChoices("activityStartDate")
+    )
+    activity_end: str | None = Field(None, max_length=64, validation_alias=AliasChoices("activityEndDate"))
+    identifier: str | ExtraIdentifier | None = Field(None, description="An extra recipient identifier.")
+    allow_duplicate: bool = Field(
+        False,
+        validation_alias=AliasChoices("allowDuplicate"),
+        description="Issue even if the recipient holds this achievement with the same validFrom day.",
+    )
 
-    @field_validator("template", "email")
+    @model_validator(mode="before")
+    @classmethod
+    def _one_spelling(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for names in (
+                ("name", "recipientName"),
+                ("achievement", "achievementId"),
+                ("validFrom", "valid_from"),
+            ):
+                given = {data[n] for n in names if data.get(n) is not None and isinstance(data[n], str)}
+                if len(given) > 1:
+                    raise ValueError(f"{names[0]} and {names[1]} say different things: send one of them")
+        return data
+
+    @model_validator(mode="after")
+    def _one_achievement(self) -> IssueRequest:
+        if bool(self.template) == bool(self.achievement):
+            raise ValueError(
+                "send either achievement (a catalog achievement id) or template, not both or neither"
+            )
+        return self
+
+    @field_validator("email")
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be blank")
         return value
+
+    def issue_arguments(self) -> dict[str, Any]:
+        """`IssuerService.issue`'s keyword arguments (besides the institution)."""
+        results = [
+            r if isinstance(r, str) else (f"{r.name}={r.value}" if r.name else str(r.value))
+            for r in self.result
+        ]
+        urls, narratives = [], [self.evidence_narrative] if self.evidence_narrative else []
+        for item in self.evidence:
+            if isinstance(item, str):
+                urls.append(item)
+            else:
+                if item.id:
+                    urls.append(item.id)
+                if item.narrative:
+                    narratives.append(item.narrative)
+        identifier = self.identifier
+        return {
+            "template": self.template,
+            "achievement": self.achievement,
+            "email": self.email,
+            "name": self.name,
+            "given_name": self.given_name,
+            "family_name": self.family_name,
+            "valid_from": self.valid_from,
+            "valid_until": self.valid_until,
+            "credits": self.credits_earned,
+            "results": results,
+            "evidence_urls": urls,
+            "evidence_narrative": "\n".join(narratives) or None,
+            "activity_start": self.activity_start,
+            "activity_end": self.activity_end,
+            "identifier": identifier.value if isinstance(identifier, ExtraIdentifier) else identifier,
+            "identifier_type": identifier.identityType if isinstance(identifier, ExtraIdentifier) else None,
+            "allow_duplicate": self.allow_duplicate,
+        }
 
 
 class RevokeRequest(Request):
@@ -90,9 +212,16 @@ class RosterOptions(BaseModel):
     """Options of a roster upload (query string, or multipart fields beside `file`)."""
 
     allow_partial: bool = Field(False, description="Issue the valid rows even if some rows have errors.")
-    template: str | None = Field(None, max_length=100, description="Template for rows without one.")
+    allow_duplicates: bool = Field(
+        False, description="Issue rows already issued (same recipient, achievement and validFrom day)."
+    )
+    template: str | None = Field(
+        None,
+        max_length=2000,
+        description="Achievement (catalog id, humanCode, name, or template) for rows without one.",
+    )
 
-    @field_validator("allow_partial", mode="before")
+    @field_validator("allow_partial", "allow_duplicates", mode="before")
     @classmethod
     def _empty_is_false(cls, value: Any) -> Any:
         return False if value in ("", None) else value
@@ -334,3 +463,64 @@ class VcStatusResponse(Answer):
 
 class Health(Answer):
     status: Literal["ok"]
+
+
+# --- achievement catalog --------------------------------------------------------------------------
+
+
+class ImageUpload(BaseModel):
+    """An achievement image inside a JSON definition."""
+
+    model_config = ConfigDict(extra="forbid")
+    mediaType: Literal["image/png", "image/svg+xml"] | None = None
+    data: str = Field(description="The file, base64-encoded (at most 512 KiB decoded).")
+
+
+class AchievementDefinition(Request):
+    """An achievement definition (schemas/template.schema.json without the slug): the Open Badges
+    3.0 Achievement's properties, its validity, and optionally the built-in starter it adapts."""
+
+    achievement: dict[str, Any] | None = Field(
+        None,
+        description="name, description, criteria {narrative}, achievementType, creditsAvailable, "
+        "fieldOfStudy, humanCode, alignment, tag, inLanguage, resultDescription.",
+    )
+    validity: str | None = Field(
+        None, max_length=32, description="ISO 8601 duration, e.g. P2Y (null: no expiry)."
+    )
+    starter: str | None = Field(None, max_length=100, description="A built-in template to start from.")
+    slug: str | None = Field(None, max_length=100, description="Ignored (a template file is accepted as is).")
+    notes: str | None = Field(None, description="Ignored (a starter's advice to institutions).")
+    image: ImageUpload | None = None
+
+
+class AchievementSummary(Answer):
+    id: str
+    url: str
+    institution: str
+    name: str
+    version: int
+    state: Literal["active", "superseded", "retired"]
+    seriesId: str
+    currentId: str | None = None
+    starter: str | None = None
+    validity: str | None = None
+    usedBy: int = 0
+    createdAt: str | None = None
+    retiredAt: str | None = None
+    achievement: dict[str, Any]
+
+
+class AchievementList(Answer):
+    achievements: list[AchievementSummary]
+
+
+class Starter(Answer):
+    slug: str
+    name: str
+    validity: str | None = None
+    achievement: dict[str, Any]
+
+
+class StarterList(Answer):
+    starters: list[Starter]

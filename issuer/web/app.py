@@ -18,6 +18,8 @@ from typing import Any
 from flask import Flask, Response, json, request
 
 from issuer.service import IssuerService
+from issuer.web.achievement_pages import create_achievement_pages_blueprint
+from issuer.web.achievements_api import create_achievements_blueprint
 from issuer.web.admin import create_admin_blueprint
 from issuer.web.api import create_api_blueprint
 from issuer.web.errors import register_error_handlers
@@ -92,6 +94,8 @@ def create_app(
     app.register_blueprint(create_public_blueprint(service))
     app.register_blueprint(create_vcapi_blueprint(service))
     app.register_blueprint(create_api_blueprint(service))
+    app.register_blueprint(create_achievements_blueprint(service))
+    app.register_blueprint(create_achievement_pages_blueprint(service))
     app.register_blueprint(create_admin_blueprint(service))
     install_login_limits(app, service)
 

@@ -38,6 +38,8 @@ PATH_PARAMETERS = {
     "list_id": "The status list's id.",
     "did_path": "The did:web path (did:web:host:a:b is served at /a/b/did.json).",
     "filename": "File name.",
+    "achievement_id": "The achievement version's UUID (the last part of its URL).",
+    "ext": "png or svg.",
 }
 
 

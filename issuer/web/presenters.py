@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from issuer.service import BatchInfo, CredentialRecord
+from issuer.service import AchievementInfo, BatchInfo, CredentialRecord
 from issuer.web.links import links_for
 from verifier.errors import MedCredError
 from verifier.merkle import find_anchor_proof
@@ -52,6 +52,7 @@ def credential_summary(record: CredentialRecord, base_url: str) -> dict[str, Any
         "institution": record.institution,
         "template": record.template,
         "achievement": achievement_of(record.document).get("name"),
+        "achievementId": achievement_of(record.document).get("id"),
         "recipientName": record.recipient_name,
         "state": record.state,
         "issuedAt": iso(record.issued_at),
@@ -82,4 +83,24 @@ def batch_summary(batch: BatchInfo) -> dict[str, Any]:
         "attempts": batch.attempts,
         "lastError": batch.last_error,
         "selfCheck": batch.self_check,
+    }
+
+
+def achievement_summary(info: AchievementInfo) -> dict[str, Any]:
+    """What the API and `medcred achievement list --json` say about one catalog version."""
+    return {
+        "id": info.id,
+        "url": info.url,
+        "institution": info.institution,
+        "name": info.name,
+        "version": info.version,
+        "state": info.state,
+        "seriesId": info.series_id,
+        "currentId": info.current_id,
+        "starter": info.starter,
+        "validity": info.validity,
+        "usedBy": info.used,
+        "createdAt": iso(info.created_at),
+        "retiredAt": iso(info.retired_at),
+        "achievement": info.document,
     }

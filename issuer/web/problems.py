@@ -15,9 +15,10 @@ from typing import Any
 from flask import Response, json, request
 
 from issuer.chain.transactions import TransactionRevertedError
-from issuer.issuance import RosterError
+from issuer.issuance import DuplicateError, RosterError
 from issuer.storage.database import DatabaseError
 from issuer.storage.errors import ConflictError, ForbiddenError, NotFoundError, UnauthorizedError
+from issuer.storage.idempotency import KeyReusedError
 from verifier.errors import ChainError, InputError, MedCredError
 
 PROBLEM_JSON = "application/problem+json"
@@ -80,6 +81,8 @@ def problem_for(exc: MedCredError) -> Problem:
     detail = str(exc) or exc.__class__.__name__
     if isinstance(exc, RosterError):
         return Problem(422, "The roster has errors", detail, "roster-invalid", row_errors(exc.errors))
+    if isinstance(exc, KeyReusedError):
+        return Problem(422, "Idempotency-Key reused", detail, "idempotency-key-reused")
     if isinstance(exc, InputError):
         return Problem(400, "Invalid request", detail, "invalid-input")
     if isinstance(exc, UnauthorizedError):
@@ -94,6 +97,9 @@ def problem_for(exc: MedCredError) -> Problem:
         return Problem(403, "Not allowed", detail, "forbidden")
     if isinstance(exc, NotFoundError):
         return Problem(404, "Not found", detail, "not-found")
+    if isinstance(exc, DuplicateError):
+        found = [{"credential": d} for d in exc.duplicates]
+        return Problem(409, "Already issued", detail, "duplicate", found)
     if isinstance(exc, ConflictError):
         return Problem(409, "Conflict", detail, "conflict")
     if isinstance(exc, TransactionRevertedError):

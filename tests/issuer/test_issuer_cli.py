@@ -47,7 +47,7 @@ def test_issue_anchor_export_revoke_from_the_command_line(runner: CliRunner, tmp
         bad = tmp_path / "bad.csv"
         bad.write_text("name,email,template\nA,a@x.org,bls\nB,nope,zzz\n")
         out = medcred(runner, data, "issue-batch", "--institution", "ste", str(bad), code=2)
-        assert "row 3, email" in out and "row 3, template" in out and "nothing was issued" in out
+        assert "row 3, email" in out and "row 3, achievement" in out and "nothing was issued" in out
         good = tmp_path / "good.csv"
         good.write_text("name,email,template\nA,a@x.org,bls\nB,b@x.org,pals\n")
         out = medcred(

@@ -49,8 +49,8 @@ def test_a_roster_with_errors_reports_every_row_and_issues_nothing(service: Issu
     with pytest.raises(RosterError) as caught:
         service.issue_roster("sim", csv)
     problems = {(e.row, e.column) for e in caught.value.errors}
-    assert problems == {(3, "email"), (3, "template"), (3, "valid_from"), (6, "email")}
-    assert "same recipient and template as row 2" in str(caught.value.errors[-1])
+    assert problems == {(3, "email"), (3, "achievement"), (3, "valid_from"), (6, "email")}
+    assert "same recipient and achievement as row 2" in str(caught.value.errors[-1])
     assert service.count_credentials("sim") == {"revoked": 0}
     result = service.issue_roster("sim", csv, allow_partial=True)
     assert sorted(c.row for c in result.issued) == [2, 5] and len(result.errors) == 4

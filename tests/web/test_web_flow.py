@@ -210,7 +210,7 @@ def test_roster_with_errors_then_partial(world: WebWorld, client) -> None:
     problem = response.get_json()
     assert problem["status"] == 422 and problem["title"] and problem["type"] != "about:blank"
     rows = {(e["row"], e["column"]) for e in problem["errors"]}
-    assert rows == {(3, "email"), (5, "template"), (6, "valid_from")}
+    assert rows == {(3, "email"), (5, "achievement"), (6, "valid_from")}
     assert world.snapshot() == before
 
     validated = client.post(
