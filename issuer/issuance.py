@@ -442,6 +442,7 @@ def _other_separator(header: Sequence[str]) -> str | None:
             )
     return None
 
+
 def known_columns() -> str:
     """The roster columns MedCred reads, as a sentence (first accepted header of each)."""
     return ", ".join(aliases[0] for aliases in COLUMN_ALIASES.values())

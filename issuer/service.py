@@ -35,9 +35,8 @@ from issuer.anchoring.anchorer import AnchoredBatch, FaultHook
 from issuer.anchoring.chain import ChainAccess
 from issuer.anchoring.worker import AnchoringWorker, WorkerHandle
 from issuer.config import ServiceConfig
-from issuer.data_folder import secure_tree
-
 from issuer.credential_builder import AwardedAchievement
+from issuer.data_folder import secure_tree
 from issuer.institutions import (
     InstitutionInfo,
     RegistrationOutcome,

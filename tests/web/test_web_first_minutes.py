@@ -56,9 +56,7 @@ def test_issued_valid_from_and_valid_until_say_the_same_in_the_three_places(worl
     assert "00:00" not in text
 
 
-def test_the_verifier_page_names_checks_in_words_and_says_when_revoked(
-    world: WebWorld, client
-) -> None:
+def test_the_verifier_page_names_checks_in_words_and_says_when_revoked(world: WebWorld, client) -> None:
     credential_id = world.issue("revoked-later@example.org", "Rev Oked")
     world.service.anchor_now("sim")
     world.service.revoke(credential_id, "issued-in-error")
