@@ -30,6 +30,7 @@ from typing import Any
 from issuer.public_url import DEFAULT_PUBLIC_URL, remembered_public_url
 from verifier.errors import MedCredError
 from verifier.settings import Settings
+from verifier.urls import MalformedURLError, check_http_url
 
 DEFAULT_BATCH_SIZE = 1000
 DEFAULT_BATCH_MAX_AGE = 60.0
@@ -135,6 +136,10 @@ def normalize_database_url(url: str) -> str:
 def _url(value: str) -> str:
     if not value.startswith(("http://", "https://")):
         raise ConfigError(f"MEDCRED_PUBLIC_URL must start with http:// or https://, got {value!r}.")
+    try:
+        check_http_url(value)
+    except MalformedURLError as exc:
+        raise ConfigError(f"MEDCRED_PUBLIC_URL: {exc}") from None
     return value.rstrip("/")
 
 

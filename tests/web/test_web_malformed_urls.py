@@ -99,3 +99,18 @@ def test_the_cli_answers_exit_code_2_with_the_sentence(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "is not a valid URL" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://example.org:abc", "http://a..b/"])
+def test_a_malformed_chain_or_public_url_is_a_sentence_not_a_traceback(tmp_path: Path, url: str) -> None:
+    _load_plugins()
+    chain = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "--chain", url, "registry", "show"])
+    assert chain.exit_code != 0 and "is not a valid URL" in chain.output, chain.output
+    assert chain.exception is None or isinstance(chain.exception, SystemExit)
+    public = CliRunner().invoke(
+        cli,
+        ["--data-dir", str(tmp_path), "--chain", "memory", "institution", "list"],
+        env={"MEDCRED_PUBLIC_URL": url},
+    )
+    assert public.exit_code != 0 and "MEDCRED_PUBLIC_URL" in public.output, public.output
+    assert public.exception is None or isinstance(public.exception, SystemExit)

@@ -9,6 +9,7 @@ from web3 import Web3
 from web3.exceptions import Web3RPCError
 
 from verifier.errors import ChainError
+from verifier.urls import MalformedURLError, check_http_url
 
 DEFAULT_TIMEOUT_S = 10.0
 
@@ -28,6 +29,10 @@ def connect_rpc(url: str, timeout: float = DEFAULT_TIMEOUT_S) -> Web3:
     """
     if not url.startswith(("http://", "https://")):
         raise ChainError(f"RPC URL {url!r} must start with http:// or https://.")
+    try:
+        check_http_url(url)
+    except MalformedURLError as exc:
+        raise ChainError(f"The RPC URL cannot be used: {exc}") from None
     provider = Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None)
     return Web3(provider)
 
