@@ -26,7 +26,7 @@ from verifier import jsonsafe
 from verifier.config import VerifierConfig
 from verifier.pipeline import MAX_CREDENTIAL_BYTES, Verifier
 from verifier.presentation import PresentationReport, verify_submission
-from verifier.report import INVALID, SUSPENDED, VALID, Report
+from verifier.report import INVALID, PENDING, SUSPENDED, VALID, Report
 from verifier.sources import SourceError, fetch_url
 
 CHUNK = 32
@@ -380,7 +380,7 @@ def verify_stream(items: Iterator[Item], config: VerifierConfig, workers: int = 
 
 class Tally:
     """Counts for the summary table: each verdict, invalid grouped by their first failed check, and
-    warnings (how many credentials had one, and how often each kind occurred)."""
+    pending apart, warnings (how many credentials had one, and how often each kind occurred)."""
 
     def __init__(self) -> None:
         self.total = 0
@@ -409,6 +409,10 @@ class Tally:
     @property
     def suspended(self) -> int:
         return self.by_status[SUSPENDED]
+
+    @property
+    def pending(self) -> int:
+        return self.by_status[PENDING]
 
 
 class ReportWriter:

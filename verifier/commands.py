@@ -1,7 +1,8 @@
 """`medcred verify`, `medcred verify-batch` and `medcred verify-server`.
 
 Exit codes: 0 VALID (every credential valid, for a batch), 1 INVALID (any invalid), 2 usage or I/O
-errors (unreadable file, bad configuration).
+errors (unreadable file, bad configuration), 3 PENDING (signed and confirmed by its issuer, not yet
+recorded on the registry), 4 SUSPENDED; for a batch, the most severe verdict present.
 """
 
 from __future__ import annotations
@@ -20,17 +21,17 @@ from verifier.dates import ISSUED, VALID_FROM, VALID_UNTIL, human_date
 from verifier.errors import InputError
 from verifier.pipeline import Verifier
 from verifier.presentation import PresentationReport, verify_submission
-from verifier.report import INVALID, SUSPENDED, VALID, CheckStatus, Report
+from verifier.report import INVALID, PENDING, SUSPENDED, VALID, CheckStatus, Report
 from verifier.settings import Settings
 from verifier.sources import credential_url_from_link, decode_qr, read_source
 from verifier.urls import MalformedURLError
 
-EXIT_VALID, EXIT_INVALID, EXIT_USAGE, EXIT_SUSPENDED = 0, 1, 2, 4
-EXIT_CODES = {VALID: EXIT_VALID, INVALID: EXIT_INVALID, SUSPENDED: EXIT_SUSPENDED}
+EXIT_VALID, EXIT_INVALID, EXIT_USAGE, EXIT_PENDING, EXIT_SUSPENDED = 0, 1, 2, 3, 4
+EXIT_CODES = {VALID: EXIT_VALID, INVALID: EXIT_INVALID, PENDING: EXIT_PENDING, SUSPENDED: EXIT_SUSPENDED}
 """Each verdict's exit code (the contract in DESIGN.md)."""
-SEVERITY = (INVALID, SUSPENDED, VALID)
+SEVERITY = (INVALID, SUSPENDED, PENDING, VALID)
 """Most severe first, as `Report.status` ranks them: verify-batch exits with the worst present."""
-STATUS_COLOURS = {VALID: "green", INVALID: "red", SUSPENDED: "magenta"}
+STATUS_COLOURS = {VALID: "green", INVALID: "red", SUSPENDED: "magenta", PENDING: "yellow"}
 
 
 def exit_code(statuses: set[str]) -> int:
@@ -45,6 +46,7 @@ _MARKS = {
     CheckStatus.WARN: ("!", "yellow"),
     CheckStatus.SKIPPED: ("-", None),
     CheckStatus.SUSPENDED: ("⏸", "magenta"),
+    CheckStatus.PENDING: ("…", "yellow"),
 }
 
 config_option = click.option(
@@ -143,8 +145,9 @@ def verify(
     A Verifiable Presentation (a holder's signed bundle of credentials) is checked with
     --challenge and --domain, and every credential in it gets the full checks.
 
-    Exit code 0 means VALID, 1 INVALID, 4 SUSPENDED (the issuer suspended it for now), 2 that the
-    input or configuration could not be used.
+    Exit code 0 means VALID, 1 INVALID, 3 PENDING (signed and confirmed by its issuer, not yet
+    recorded on the registry: not valid yet), 4 SUSPENDED (the issuer suspended it for now), 2 that
+    the input or configuration could not be used.
     """
     ctx = click.get_current_context()
     if (source is None) == (qr_image is None):
@@ -199,7 +202,8 @@ def verify_batch(
 
     Prints a summary (each verdict, invalid by reason, warnings by kind); --report writes every row
     (holder, achievement, issuer, trust, validity, first failure, every warning). Exit code 0 if all
-    are VALID, 1 if any is INVALID, 4 if none is but some are SUSPENDED, 2 for usage errors.
+    are VALID, 1 if any is INVALID, else 4 if some are SUSPENDED, else 3 if some are PENDING; 2 for
+    usage errors.
     """
     ctx = click.get_current_context()
     config = _config(settings, config_path)

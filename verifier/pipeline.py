@@ -2,7 +2,9 @@
 
 parse -> schema -> issuer DID -> signature -> anchor (Merkle path, trusted registry, accredited
 issuer, signing key valid at anchor time) -> revocation (registry, status list) -> validity period
--> optional recipient. Every step records a check and none raises: a verifier reports on hostile
+-> optional recipient. A credential without an anchor proof is never VALID on its own word: the
+issuer's current copy at its `id` decides between its anchor proof, PENDING and INVALID
+(verifier/pending.py). Every step records a check and none raises: a verifier reports on hostile
 files, it does not crash on them. The CLI, the batch command and the web page all call
 `Verifier.verify`, so they can never disagree.
 """
@@ -16,7 +18,7 @@ from typing import Any, NamedTuple
 
 from verifier import status_list, vc_jwt
 from verifier.chain.provider import connect_rpc
-from verifier.chain.registry_reader import IssuerStatus, RegistryReader
+from verifier.chain.registry_reader import IssuerInfo, IssuerStatus, RegistryReader
 from verifier.config import TrustedRegistry, VerifierConfig
 from verifier.data_integrity import SIGNATURE_PROOF_TYPES, issuer_id, proofs_of, verify_proofs
 from verifier.dates import human_date, signed_at
@@ -28,6 +30,7 @@ from verifier.jsonsafe import MAX_DEPTH
 from verifier.merkle import AnchorProof, check_inclusion, find_anchor_proof
 from verifier.multikey import key_fingerprint
 from verifier.parsing import ParsedInput, ParseFailure, parse_input, unwrap_enveloped
+from verifier.pending import CopyState, ask_issuer
 from verifier.report import CheckStatus, Report
 from verifier.schema import check_schema, parse_datetime, validity_period
 from verifier.signatures import check_signature
@@ -40,10 +43,6 @@ MAX_CREDENTIAL_BYTES = 2 * 1024 * 1024
 CLOCK_SKEW = timedelta(minutes=5)
 """How far a signature's `created` may lie ahead of the verifier's clock, or of the block time of
 its anchor, before the date counts as false: clocks of issuers, nodes and verifiers differ a little."""
-PENDING_WINDOW = timedelta(days=7)
-"""How long after signing an unanchored credential may still be reported as pending. Without a
-bound, deleting the anchor proof of any credential, even a revoked one, turned it into a VALID
-"issued moments ago" credential (the registry's revocation bitmap needs the anchor's root)."""
 
 REVOCATION_REASONS = {
     0: "no reason given",
@@ -279,8 +278,7 @@ class Verifier:
             )
             return None
         if anchor is None:
-            self._check_pending(credential, report, did, method)
-            return None
+            return self._check_pending(credential, report, did, method)
         summary = report.summary
         summary.chain, summary.registry = anchor.chain, anchor.registry
         summary.transaction_hash = "0x" + anchor.transaction_hash.hex()
@@ -444,45 +442,76 @@ class Verifier:
 
     def _check_pending(
         self, credential: Mapping[str, Any], report: Report, did: str | None, method: str | None
-    ) -> None:
-        """Not anchored yet: valid only if signed within PENDING_WINDOW and a trusted registry
-        accredits the issuer and its key now."""
+    ) -> Anchored | None:
+        """No anchor proof in the file: never VALID on its own word (see verifier/pending.py).
+
+        The issuer must be on a trusted registry first (no fetch for anybody else); then the issuer's
+        current copy decides: its anchor proof is checked as if the file carried it, or the verdict
+        is PENDING (same credential, not anchored yet) or INVALID (unknown, differs, unreachable).
+        """
         if did is None or method is None:
             report.add("anchor", FAIL, "anchor_missing", "The credential is not anchored on any registry.")
-            return
+            return None
         signed_at = _signed_at(credential, method)
-        if signed_at is None or self._now() - signed_at > PENDING_WINDOW:
-            when = f"was signed on {_date(signed_at)}" if signed_at else "does not say when it was signed"
+        if signed_at is None:
             report.add(
                 "anchor", FAIL, "anchor_missing",
-                f"The credential is not anchored on any registry, and it {when}: an issuer records "
-                f"its credentials within {PENDING_WINDOW.days} days.",
+                "The credential is not anchored on any registry and does not say when it was signed.",
             )  # fmt: skip
-            return
-        now = int(self._now().timestamp())
+            return None
+        found = self._accredited(did)
+        if found is None:
+            report.add(
+                "anchor", FAIL, "anchor_missing",
+                "The credential is not anchored on a registry you trust, and its issuer is not "
+                "accredited there.",
+            )  # fmt: skip
+            return None
+        trusted, reader, issuer = found
+        copy = ask_issuer(
+            credential,
+            self.fetcher,
+            max_bytes=MAX_CREDENTIAL_BYTES,
+            allow_network=self.config.fetch_credentials,
+        )
+        if copy.state is CopyState.ANCHORED and copy.document is not None:
+            report.add("issuer_copy", PASS, copy.code, copy.message)
+            return self._check_anchor(copy.document, report, did, method)
+        if copy.state is not CopyState.PENDING:
+            report.add("anchor", FAIL, copy.code, copy.message)
+            return None
+        report.summary.issuer_name = issuer.name or report.summary.issuer_name
+        report.summary.issuer_registry_status = issuer.status.label
+        if issuer.status is not IssuerStatus.ACTIVE:
+            report.add(
+                "anchor", FAIL, "issuer_suspended",
+                f"The credential is not anchored, and {issuer.name} is suspended on {trusted.name}: "
+                "it cannot record credentials now.",
+            )  # fmt: skip
+            return None
+        report.add(
+            "anchor", CheckStatus.PENDING, "anchor_pending",
+            f"Signed by {issuer.name}, which confirms it, but not yet recorded on the registry. "
+            "Check again in a few minutes for the full verification.",
+        )  # fmt: skip
+        report.add("accreditation", PASS, "ok", f"{issuer.name} is an accredited issuer on {trusted.name}.")
+        # Once anchored, the key must still be valid at the anchor's time: it must not have been
+        # retired since signing. (Not before the signature: a chain's clock may run a little ahead.)
+        now = max(int(self._now().timestamp()), int(signed_at.timestamp()))
+        self._check_key(report, reader, issuer.account, method, now, "now", signed_at)
+        return None
+
+    def _accredited(self, did: str) -> tuple[TrustedRegistry, RegistryReader, IssuerInfo] | None:
+        """The first trusted registry on which `did` is a registered issuer (active or suspended)."""
         for trusted in self.config.registries:
             try:
                 reader = self._reader(trusted)
                 issuer = reader.issuer_by_did(did)
             except ChainError:
                 continue
-            if issuer.status is IssuerStatus.ACTIVE:
-                report.summary.issuer_name = issuer.name or report.summary.issuer_name
-                report.summary.issuer_registry_status = issuer.status.label
-                report.add(
-                    "anchor", WARN, "anchor_pending",
-                    f"Issued moments ago by {issuer.name}: it is not yet recorded on the registry. "
-                    "Check again in a few minutes for the full verification.",
-                )  # fmt: skip
-                report.add(
-                    "accreditation", PASS, "ok", f"{issuer.name} is an accredited issuer on {trusted.name}."
-                )
-                self._check_key(report, reader, issuer.account, method, now, "now")
-                return
-        report.add(
-            "anchor", FAIL, "anchor_missing",
-            "The credential is not anchored on a registry you trust, and its issuer is not accredited there.",
-        )  # fmt: skip
+            if issuer.registered:
+                return trusted, reader, issuer
+        return None
 
     def _check_revocation(
         self,

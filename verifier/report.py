@@ -15,6 +15,9 @@ from typing import Any
 VALID = "VALID"
 INVALID = "INVALID"
 SUSPENDED = "SUSPENDED"
+PENDING = "PENDING"
+"""Signed by a trusted issuer, nothing found wrong, but not yet confirmed on a trusted registry (the
+issuer says it has not anchored the credential yet). Not valid: check again later."""
 
 
 class CheckStatus(StrEnum):
@@ -25,6 +28,8 @@ class CheckStatus(StrEnum):
     SUSPENDED = "suspended"
     """Temporarily not in force (a `suspension` status bit): the verdict is SUSPENDED unless a
     check failed."""
+    PENDING = "pending"
+    """Nothing wrong, but not confirmed yet: the report's verdict is PENDING unless a check failed."""
 
 
 CHECK_LABELS = {
@@ -117,6 +122,8 @@ class Report:
             return INVALID
         if self.suspended:
             return SUSPENDED
+        if self.pending:
+            return PENDING
         return VALID
 
     @property
@@ -132,6 +139,10 @@ class Report:
         return [c for c in self.checks if c.status is CheckStatus.SUSPENDED]
 
     @property
+    def pending(self) -> list[Check]:
+        return [c for c in self.checks if c.status is CheckStatus.PENDING]
+
+    @property
     def warnings(self) -> list[Check]:
         return [c for c in self.checks if c.status is CheckStatus.WARN]
 
@@ -144,9 +155,8 @@ class Report:
             return "Nothing was checked."
         if self.suspended:
             return self.suspended[0].message
-        pending = next((c for c in self.checks if c.code == "anchor_pending"), None)
-        if pending is not None:
-            return pending.message
+        if self.pending:
+            return self.pending[0].message
         return "The credential is authentic, issued by an accredited institution, and in force."
 
     def check(self, name: str) -> Check | None:

@@ -54,7 +54,7 @@ def problem(check: Check) -> dict[str, Any]:
 def _lists(checks: list[Check]) -> dict[str, Any]:
     return {
         "checks": [c.name for c in checks if c.status is CheckStatus.PASS],
-        "warnings": [problem(c) for c in checks if c.status is CheckStatus.WARN],
+        "warnings": [problem(c) for c in checks if c.status in (CheckStatus.PENDING, CheckStatus.WARN)],
         "errors": [problem(c) for c in checks if c.status is CheckStatus.FAIL],
     }
 

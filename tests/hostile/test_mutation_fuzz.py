@@ -11,13 +11,13 @@ computed from the mutated file proves it meaning-preserving, never because a lis
 * anchored credentials: the Merkle leaf digest (JCS of the signed part) is unchanged AND the
   anchor proof parses to the same facts (hex case, a one-element previousProof list and the order
   of the proof set are not facts);
-* pending credentials (no anchor proof yet, so only the signature protects them): the exact bytes
-  the Data Integrity signature covers (hashes of the RDFC-canonical document and proof
-  configuration) are unchanged: RDF sees arrays as sets, so reordering `type` is no change.
+* pending credentials (no anchor proof yet; the verifier asks the issuer, here a loopback server
+  serving each credential's current form at its id): may stay PENDING only if the Merkle leaf
+  digest (JCS of the signed part) is unchanged: the issuer's copy must be the very same credential.
 
-Removing the anchor proof is its own case: it is the "pending" state, allowed (as a warning)
-only for PENDING_WINDOW after signing; afterwards, and for a revoked credential whose status list
-says so, the credential is INVALID.
+Removing the anchor proof is never VALID on the file's word: with nobody to ask (a urn:uuid id) it
+is INVALID, whatever the date; with the issuer's anchored copy it is VALID again (the very same
+credential, checked against the registry through the copy's anchor proof).
 """
 
 from __future__ import annotations
@@ -27,11 +27,12 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from anchor_support import anchor_proof_of, encode_any, set_anchor_field
+from pipeline.servers import credential_host
 from pipeline.world import Institution, World
 
 from hostile.mutations import Mutation, mutations
@@ -41,8 +42,8 @@ from verifier.data_integrity import create_verify_data, is_anchor_proof, proofs_
 from verifier.errors import MedCredError
 from verifier.jsonld_loader import default_loader
 from verifier.merkle import AnchorProof, credential_digest, decode_anchor_value, find_anchor_proof
-from verifier.pipeline import PENDING_WINDOW, Verifier
-from verifier.report import INVALID, VALID, Report
+from verifier.pipeline import Verifier
+from verifier.report import INVALID, PENDING, VALID, Report
 from verifier.status_list import StatusListUnreachableError
 
 TEMPLATES = ("acls", "bls", "cpd", "nrp", "pals")
@@ -165,7 +166,7 @@ def _is_anchor_removed(original: Mapping[str, Any], mutated: Any) -> bool:
 def test_every_mutation_of_an_anchored_credential_is_invalid(
     anchored: list[tuple[str, dict[str, Any]]], verifier: Verifier
 ) -> None:
-    started, tried, preserved, pending = time.monotonic(), 0, Counter[str](), 0
+    started, tried, preserved = time.monotonic(), 0, Counter[str]()
     for name, credential in anchored:
         assert verifier.verify(credential).status == VALID, name
         for mutation in [*mutations(credential), *_anchor_data_mutations(credential)]:
@@ -174,13 +175,7 @@ def test_every_mutation_of_an_anchored_credential_is_invalid(
             tried += 1
             if report.status == INVALID:
                 continue
-            if _is_anchor_removed(credential, mutated):
-                # The pending state: VALID with a warning that says so, within PENDING_WINDOW only.
-                anchor = report.check("anchor")
-                assert anchor is not None and anchor.code == "anchor_pending", mutation.label
-                assert "not yet recorded" in report.headline
-                pending += 1
-                continue
+            assert not _is_anchor_removed(credential, mutated), f"{name}: {mutation.label} is not INVALID"
             assert _same_anchored_meaning(credential, mutated), (
                 f"{name}: {mutation.label} changed the credential but it still verifies VALID"
             )
@@ -188,9 +183,8 @@ def test_every_mutation_of_an_anchored_credential_is_invalid(
     TOTALS["anchored"] += tried
     print(
         f"\nmutation fuzz (anchored): {tried} mutations of {len(anchored)} credentials in "
-        f"{time.monotonic() - started:.1f}s; {tried - sum(preserved.values()) - pending} INVALID, "
-        f"{sum(preserved.values())} proven meaning-preserving {dict(preserved)}, "
-        f"{pending} anchor removals reported as pending"
+        f"{time.monotonic() - started:.1f}s; {tried - sum(preserved.values())} INVALID, "
+        f"{sum(preserved.values())} proven meaning-preserving {dict(preserved)}"
     )
     assert tried > 10_000
     # What the oracle let through is exactly the expected kinds of no-op, and nothing else.
@@ -217,46 +211,61 @@ def _signed_bytes(credential: Any) -> frozenset[bytes] | None:
 
 
 @pytest.mark.slow
-def test_every_mutation_of_a_pending_credential_is_invalid_unless_the_signed_bytes_are_equal(
-    world: World, institution: Institution, verifier: Verifier
+def test_every_mutation_of_a_pending_credential_is_invalid_unless_it_is_the_same_credential(
+    world: World, institution: Institution, status_listing: dict[str, Any]
 ) -> None:
-    """Before anchoring only the signature protects a credential: prove RDFC misses nothing."""
+    """Before anchoring the signature and the issuer's copy protect a credential: a mutation may stay
+    PENDING (never VALID) only if it is byte for byte the credential the issuer holds (same leaf
+    digest); the signed RDF being unchanged is no longer enough."""
     started, tried, preserved = time.monotonic(), 0, Counter[str]()
-    for template in TEMPLATES:
-        (credential,) = world.issue(institution, template=template)
-        report = verifier.verify(credential)
-        assert report.status == VALID and report.check("anchor").code == "anchor_pending"
-        original = _signed_bytes(credential)
-        for mutation in mutations(credential):
-            mutated = mutation.apply(credential)
-            report = _verify(verifier, mutated, mutation)
-            tried += 1
-            if report.status == INVALID:
-                continue
-            assert isinstance(mutated, dict) and _signed_bytes(mutated) == original, (
-                f"{template}: {mutation.label} changed what was signed but still verifies VALID"
-            )
-            preserved[mutation.kind] += 1
+    with credential_host() as host:
+        verifier = Verifier(
+            world.config(status_list=True, allow_hosts=host.allow),
+            status_list_fetcher=_status_fetcher(status_listing),
+        )
+        for template in TEMPLATES:
+            (credential,) = world.issue(institution, template=template, base_url=host.base_url)
+            host.put(credential["id"].removeprefix(host.base_url + "/"), credential)
+            report = verifier.verify(credential)
+            assert report.status == PENDING and report.check("anchor").code == "anchor_pending"
+            original = _signed_bytes(credential)
+            for mutation in mutations(credential):
+                mutated = mutation.apply(credential)
+                report = _verify(verifier, mutated, mutation)
+                tried += 1
+                if report.status == INVALID:
+                    continue
+                assert report.status == PENDING, f"{template}: {mutation.label} is {report.status}"
+                assert isinstance(mutated, dict) and _signed_bytes(mutated) == original
+                assert credential_digest(mutated) == credential_digest(credential), (
+                    f"{template}: {mutation.label} is not the issuer's credential but is not INVALID"
+                )
+                preserved[mutation.kind] += 1
     TOTALS["pending"] += tried
     print(
-        f"\nmutation fuzz (pending, signature only): {tried} mutations of {len(TEMPLATES)} credentials "
-        f"in {time.monotonic() - started:.1f}s; {sum(preserved.values())} left the signed RDF "
+        f"\nmutation fuzz (pending, issuer's copy): {tried} mutations of {len(TEMPLATES)} credentials "
+        f"in {time.monotonic() - started:.1f}s; {sum(preserved.values())} left the credential "
         f"unchanged {dict(preserved)}"
     )
     assert tried > 3_000
 
 
-def test_removing_the_anchor_proof_is_invalid_after_the_pending_window(
+def test_removing_the_anchor_proof_is_never_valid_on_the_files_word(
     world: World, institution: Institution
 ) -> None:
     (credential,) = world.issue_anchored(institution, template="cpd")
     stripped = dict(credential, proof=[p for p in credential["proof"] if not is_anchor_proof(p)])
-    later = datetime.now(UTC) + PENDING_WINDOW + PENDING_WINDOW / 7
-    report = Verifier(world.config(), now=lambda: later).verify(stripped)
+    report = Verifier(world.config()).verify(stripped)  # signed moments ago: still not VALID
     assert report.status == INVALID
-    assert {c.name: c.code for c in report.failed} == {"anchor": "anchor_missing"}
-    assert "within 7 days" in report.check("anchor").message
-    assert Verifier(world.config(), now=lambda: later).verify(credential).status == VALID
+    assert {c.name: c.code for c in report.failed} == {"anchor": "pending_no_url"}
+    with credential_host() as host:
+        (served,) = world.issue_anchored(institution, template="cpd", base_url=host.base_url)
+        host.put(served["id"].removeprefix(host.base_url + "/"), served)
+        bare = dict(served, proof=[p for p in served["proof"] if not is_anchor_proof(p)])
+        later = datetime.now(UTC) + timedelta(days=400)
+        report = Verifier(world.config(allow_hosts=host.allow), now=lambda: later).verify(bare)
+        assert report.status == VALID, report.to_json()  # the issuer's anchored copy, checked on chain
+        assert report.check("issuer_copy").code == "anchor_from_issuer"
 
 
 def test_a_revoked_credential_stripped_of_its_anchor_stays_revoked(

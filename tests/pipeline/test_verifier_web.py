@@ -210,3 +210,17 @@ def test_the_page_shows_the_holder_and_each_credentials_verdict(
     assert '<section class="card presented" data-index="1" data-status="VALID">' in page
     assert '<section class="card presented" data-index="2" data-status="INVALID">' in page
     assert "Cardiothoracic Surgery Fellowship" in page and "Credential 2 of 2" in page
+
+
+def test_pending_is_amber_on_the_page_and_not_verified_in_vc_api(
+    client: FlaskClient, world: World, institution: Institution, host: CredentialHost
+) -> None:
+    (pending,) = world.issue(institution, base_url=host.base_url)
+    url = host.put(pending["id"].removeprefix(host.base_url + "/"), pending)
+    page = client.get("/verify", query_string={"credential": url}).get_data(as_text=True)
+    assert 'class="verdict pending"' in page and 'data-status="PENDING"' in page
+    assert 'data-check="anchor" data-status="pending"' in page
+    answer = client.post("/credentials/verify", json={"verifiableCredential": pending}).get_json()
+    assert answer["verified"] is False
+    assert answer["report"]["status"] == "PENDING"
+    assert any(w["code"] == "anchor_pending" for w in answer["warnings"])

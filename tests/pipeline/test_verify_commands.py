@@ -266,3 +266,43 @@ def test_verify_batch_gives_a_row_per_presented_credential(
         ("b-tampered.json#verifiableCredential[1]", "INVALID"),  # the holder's signature broke
     ]
     assert rows[3]["failed_checks"] == ["presentation:holder_proof:signature_invalid"]
+
+
+def test_pending_is_exit_3_and_counted_apart_in_verify_batch(
+    local_world: World, anvil_node: tuple[Path, str], tmp_path: Path, credentials: list[dict[str, Any]]
+) -> None:
+    from .servers import credential_host
+
+    with credential_host() as host:
+        school = local_world.institution("Pendleton Nursing School")
+        pending = local_world.issue(school, 2, base_url=host.base_url)
+        for document in pending:
+            host.put(document["id"].removeprefix(host.base_url + "/"), document)
+        registry = TrustedRegistry("Local", local_world.chain.chain_id, local_world.address, anvil_node[1])
+        trust = tmp_path / "verifier.toml"
+        trust.write_text(render_config([registry], allow_hosts=host.allow))
+        path = tmp_path / "pending.json"
+        path.write_text(json.dumps(pending[0]))
+        result = _run(trust, str(path))
+        assert result.exit_code == 3, result.output
+        assert result.output.startswith("PENDING")
+        result = _run(trust, str(path), "--json")
+        assert result.exit_code == 3 and json.loads(result.output)["status"] == "PENDING"
+
+        folder = tmp_path / "batch"
+        folder.mkdir()
+        for i, document in enumerate(pending):
+            (folder / f"p{i}.json").write_text(json.dumps(document))
+        (folder / "valid.json").write_text(json.dumps(credentials[0]))
+        result = _batch(trust, str(folder))
+        assert result.exit_code == 3, result.output  # none invalid, some pending
+        counts = {
+            line.split()[0]: line.split()[-1]
+            for line in result.output.splitlines()
+            if line.startswith("  ") and not line.startswith("    ") and line.split()
+        }
+        assert counts["VALID"] == "1" and counts["PENDING"] == "2" and counts["INVALID"] == "0"
+        tampered = copy.deepcopy(pending[1])
+        tampered["credentialSubject"]["name"] = "Someone Else"
+        (folder / "bad.json").write_text(json.dumps(tampered))
+        assert _batch(trust, str(folder)).exit_code == 1

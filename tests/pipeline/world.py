@@ -94,7 +94,11 @@ class World:
         holder: str | None = "Dr Ada Okafor",
         email: str = "ada.okafor@example.org",
         credential_status: dict[str, Any] | None = None,
+        base_url: str | None = None,
+        created: datetime | None = None,
     ) -> list[dict[str, Any]]:
+        """`count` signed credentials (ids under `base_url` when given, as the issuer makes them;
+        dated `created`, default: as the issuer dates them)."""
         valid_from = valid_from or datetime.now(UTC) - timedelta(days=1)
         out = []
         for i in range(count):
@@ -104,8 +108,11 @@ class World:
                 Recipient(email=email if count == 1 else f"{i}.{email}", name=holder),
                 valid_from=valid_from,
                 credential_status=credential_status,
+                base_url=base_url,
             )
-            out.append(sign(unsigned, inst.key, inst.method, created=signing_time(inst.key_valid_from)))
+            out.append(
+                sign(unsigned, inst.key, inst.method, created=created or signing_time(inst.key_valid_from))
+            )
         return out
 
     def anchor(self, inst: Institution, credentials: list[dict[str, Any]]) -> list[dict[str, Any]]:
