@@ -214,4 +214,5 @@ def test_slow_verifications_leave_issuing_admin_and_health_answering(
     if target.busy_slots is not None:
         wait_for(lambda: target.busy_slots() == 0, "the slots to be given back")  # type: ignore[misc]
     again = requests.post(f"{base}/credentials/verify", json={"verifiableCredential": credential}, timeout=60)
-    assert again.status_code == 200 and "verified" in again.json()
+    # Answered again (a just-issued credential is PENDING until anchored: 422 with the result).
+    assert again.status_code in (200, 422) and "verified" in again.json()
