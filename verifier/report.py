@@ -39,6 +39,7 @@ CHECK_LABELS = {
     "signature": "Signature",
     "signature_date": "Signing date",
     "anchor": "Registry record",
+    "issuer_copy": "Issuer's copy",
     "accreditation": "Accreditation",
     "signing_key": "Signing key",
     "revocation": "Revocation",
