@@ -130,7 +130,7 @@ def cli(ctx: click.Context, data_dir: str | None, chain: str | None) -> None:
 VERIFY_COMMANDS = {
     "verify": (
         "verifier.commands:verify",
-        "Verify one credential: SOURCE is a file, a URL, or '-' for standard input.",
+        "Verify one credential or presentation: SOURCE is a file, a URL, or '-' for standard input.",
     ),
     "verify-batch": (
         "verifier.commands:verify_batch",

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from verifier.batch import ReportWriter, Tally, count_items, iter_items, verify_stream
-from verifier.config import VerifierConfig, load_config
+from verifier.config import ConfigError, VerifierConfig, load_config
 from verifier.dates import ISSUED, VALID_FROM, VALID_UNTIL, human_date
 from verifier.errors import InputError
 from verifier.pipeline import Verifier
@@ -53,20 +53,25 @@ config_option = click.option(
     "--config",
     "config_path",
     metavar="FILE",
-    help="Trust configuration (TOML): the registries to believe. Default: $MEDCRED_VERIFIER_CONFIG, "
-    "DATA_DIR/verifier.toml, then ~/.config/medcred/verifier.toml.",
+    help="Trust configuration (TOML): the registries, trusted issuers and trust lists to believe. "
+    "Default: $MEDCRED_VERIFIER_CONFIG, DATA_DIR/verifier.toml, then ~/.config/medcred/verifier.toml.",
 )
 
 
-def _config(settings: Settings, path: str | None) -> VerifierConfig:
+def _config(settings: Settings, path: str | None, *, require_trust: bool = True) -> VerifierConfig:
+    """The verifier configuration. With nothing trusted at all (no registry, trusted issuer or
+    trust list) every issuer would be "not trusted": `verify` and `verify-batch` cannot check
+    anything, so they stop with exit code 2 (`require_trust`); the server only warns."""
     config = load_config(path, settings.data_dir)
-    if not config.registries:
-        click.secho(
-            "Warning: no trusted registry is configured, so no anchored credential can be VALID "
-            "(see --config).",
-            err=True,
-            fg="yellow",
+    if not config.trusts_anything:
+        where = f" in {config.source}" if config.source else " (no configuration file was found)"
+        message = (
+            f"Cannot check: no trusted registry, [[trusted_issuer]] or [[trust_list]] is configured{where}. "
+            "Give one with --config FILE, $MEDCRED_VERIFIER_CONFIG or DATA_DIR/verifier.toml."
         )
+        if require_trust:
+            raise ConfigError(message)
+        click.secho(f"Warning: {message}", err=True, fg="yellow")
     return config
 
 
@@ -275,7 +280,7 @@ def verify_server(settings: Settings, host: str, port: int, config_path: str | N
     from verifier.web.app import create_app  # noqa: PLC0415 - Flask is the 'web' extra
     from verifier.web.server import serve_verifier  # noqa: PLC0415
 
-    config = _config(settings, config_path)
+    config = _config(settings, config_path, require_trust=False)
     app = create_app(config)
     serve_verifier(app, host, port, on_ready=lambda url: click.echo(f"MedCred verifier on {url}/verify"))
     click.echo("Stopped.")

@@ -11,6 +11,14 @@ is TOML, found at `--config`, `$MEDCRED_VERIFIER_CONFIG`, `<data-dir>/verifier.t
     address = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
     rpc_url = "http://127.0.0.1:8545"
 
+    [[trusted_issuer]]     # an issuer trusted without a registry (see verifier/trust.py)
+    did = "did:web:school.example"
+    name = "Example School of Medicine"
+
+    [[trust_list]]         # a published list of issuer DIDs: a file (relative to this one) or URL
+    name = "Example accreditation list"
+    source = "lists/accredited.json"
+
     [network]
     timeout = 5            # seconds, for RPC, did:web and status list fetches
     did_web = true         # resolve did:web over HTTPS
@@ -37,6 +45,7 @@ from eth_utils import is_address, to_checksum_address
 
 from verifier.errors import InputError
 from verifier.fetch import Fetcher, FetchPolicy, default_fetcher, origin_of, parse_allow_hosts
+from verifier.trust import TrustedIssuer, TrustListSource, parse_trust_lists, parse_trusted_issuers
 
 CONFIG_ENV = "MEDCRED_VERIFIER_CONFIG"
 CONFIG_FILENAME = "verifier.toml"
@@ -75,6 +84,14 @@ class VerifierConfig:
     source: Path | None = None
     allow_hosts: frozenset[str] = frozenset()
     """Origins (`host:port`) that may be fetched although they are loopback or private addresses."""
+    trusted_issuers: tuple[TrustedIssuer, ...] = ()
+    trust_lists: tuple[TrustListSource, ...] = ()
+
+    @property
+    def trusts_anything(self) -> bool:
+        """Whether any registry, trusted issuer or trust list is configured (else nothing can be
+        checked: every credential's issuer would be untrusted)."""
+        return bool(self.registries or self.trusted_issuers or self.trust_lists)
 
     def find_registry(self, chain_id: int, address: str) -> TrustedRegistry | None:
         for registry in self.registries:
@@ -163,6 +180,8 @@ def parse_config(text: str, where: str = "the configuration") -> VerifierConfig:
         fetch_credentials=bool(network.get("fetch_credentials", True)),
         cache_ttl_seconds=ttl,
         allow_hosts=allow_hosts,
+        trusted_issuers=parse_trusted_issuers(data.get("trusted_issuer", []), where),
+        trust_lists=parse_trust_lists(data.get("trust_list", []), where),
     )
 
 

@@ -35,6 +35,7 @@ from verifier.report import CheckStatus, Report
 from verifier.schema import check_schema, parse_datetime, validity_period
 from verifier.signatures import check_signature
 from verifier.status_check import check_credential_status, entries_of
+from verifier.trust import registry_basis, store_for
 from verifier.ttl_cache import TtlCache
 from verifier.vc_jwt import DecodedJwt
 
@@ -115,6 +116,7 @@ class Verifier:
         self._lock = threading.Lock()
         self._status_lists = TtlCache(config.cache_ttl_seconds)
         self._fetch_status_list = status_list_fetcher
+        self.trust = store_for(config, self.fetcher.get)
 
     # ------------------------------------------------------------------ entry points
 
@@ -169,7 +171,14 @@ class Verifier:
         signed_by = self._check_signature(credential, report, jwt)
         if signed_by is not None and not self._check_signature_date(credential, report, signed_by):
             signed_by = None  # a false date: nothing downstream may rely on this signature
-        anchor = self._check_anchor(credential, report, did, signed_by)
+        anchor = None
+        if self.trust.decide(
+            credential, report, did,
+            on_registry=lambda d: self._accredited(d) is not None,
+            registry_trusted=lambda chain, address: self.config.find_registry(chain, address) is not None,
+        ):  # fmt: skip
+            anchor = self._check_anchor(credential, report, did, signed_by)
+            registry_basis(report)
         self._check_revocation(credential, report, anchor)
         self._check_validity(credential, report)
         if recipient is not None:
@@ -218,8 +227,8 @@ class Verifier:
         except DidResolutionError as exc:
             report.add("issuer", FAIL, exc.code, f"The issuer's identity could not be confirmed: {exc}")
             return did
-        name = report.summary.issuer_name or did
-        report.add("issuer", PASS, "ok", f"Issued by {name}.", did=did)
+        # No name here: the one the credential gives itself is confirmed only by a registry or list.
+        report.add("issuer", PASS, "ok", f"The issuer's identity {did} resolves.", did=did)
         return did
 
     def _check_signature(
@@ -439,6 +448,18 @@ class Verifier:
             return False
         report.add("signing_key", PASS, "ok", f"The signing key was registered to the issuer {when}.")
         return True
+
+    def _accredited(self, did: str) -> tuple[TrustedRegistry, RegistryReader, IssuerInfo] | None:
+        """The first trusted registry on which `did` is a registered issuer (active or suspended)."""
+        for trusted in self.config.registries:
+            try:
+                reader = self._reader(trusted)
+                issuer = reader.issuer_by_did(did)
+            except ChainError:
+                continue
+            if issuer.registered:
+                return trusted, reader, issuer
+        return None
 
     def _check_pending(
         self, credential: Mapping[str, Any], report: Report, did: str | None, method: str | None

@@ -45,9 +45,11 @@ def issuer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveIssuer]:
 
 
 @pytest.mark.parametrize("document", [DEEP, DEEP_OBJECT], ids=["arrays", "objects"])
-def test_deep_json_to_verify_stdin_is_invalid_not_a_crash(document: str) -> None:
+def test_deep_json_to_verify_stdin_is_invalid_not_a_crash(document: str, tmp_path: Path) -> None:
     _load_plugins()
-    result = CliRunner().invoke(cli, ["verify", "--json", "-"], input=document)
+    trust = tmp_path / "verifier.toml"  # something must be trusted, or verify cannot check (exit 2)
+    trust.write_text('[[trusted_issuer]]\ndid = "did:web:school.example"\nname = "School"\n')
+    result = CliRunner().invoke(cli, ["verify", "--config", str(trust), "--json", "-"], input=document)
     assert result.exit_code == 1, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     report = json.loads(result.stdout)

@@ -106,12 +106,13 @@ def test_verify_usage_errors_exit_2(trust_file: Path, tmp_path: Path) -> None:
     assert "not an Ethereum address" in result.output
 
 
-def test_untrusted_without_config_is_invalid(credentials: list[dict[str, Any]], tmp_path: Path) -> None:
+def test_nothing_trusted_cannot_check(credentials: list[dict[str, Any]], tmp_path: Path) -> None:
+    """With no registry, trusted issuer or trust list configured, nothing can be checked: exit 2."""
     empty = tmp_path / "empty.toml"
     empty.write_text("")
     result = _run(empty, "-", "--json", stdin=json.dumps(credentials[0]))
-    assert result.exit_code == 1
-    assert "registry you do not trust" in result.output
+    assert result.exit_code == 2
+    assert "Cannot check" in result.output
 
 
 def _batch(trust_file: Path, *args: str) -> Any:
@@ -208,7 +209,10 @@ def test_verify_url_that_times_out(tmp_path: Path) -> None:
     try:
         config = tmp_path / "slow.toml"
         port = listener.getsockname()[1]
-        config.write_text(f'[network]\ntimeout = 1\nallow_hosts = ["127.0.0.1:{port}"]\n')
+        config.write_text(
+            '[[trusted_issuer]]\ndid = "did:web:school.example"\nname = "School"\n'
+            f'[network]\ntimeout = 1\nallow_hosts = ["127.0.0.1:{port}"]\n'
+        )
         result = _run(config, f"http://127.0.0.1:{listener.getsockname()[1]}/credential.json")
     finally:
         listener.close()
