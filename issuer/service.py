@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from issuer import achievement_catalog as catalog
+from issuer import credential_search
 from issuer.achievement_catalog import AchievementInfo
 from issuer.achievement_images import check_image
 from issuer.anchoring import batches as batch_store
@@ -699,10 +700,12 @@ class IssuerService:
         *,
         state: str | None = None,
         revoked: bool | None = None,
+        search: str | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> list[CredentialRecord]:
-        """The institution's credentials, newest first."""
+        """The institution's credentials, newest first; `search`: a name, an e-mail or an id
+        (issuer.credential_search)."""
         limit = max(1, min(int(limit), 1000))
         with self.db.reader() as session:
             institution = get_institution(session, slug)
@@ -711,6 +714,12 @@ class IssuerService:
                 query = query.where(Credential.state == state)
             if revoked is not None:
                 query = query.where(Credential.revoked.is_(revoked))
+            if search and search.strip() and credential_search.is_email(search):
+                candidates = session.execute(credential_search.email_candidates(query)).all()
+                ids = credential_search.matching_email([(c[0], c[1]) for c in candidates], search)
+                query = query.where(Credential.id.in_(ids))
+            elif search and search.strip():
+                query = credential_search.narrow(query, search)
             rows = session.scalars(
                 query.order_by(Credential.issued_at.desc(), Credential.id).limit(limit).offset(max(0, offset))
             )

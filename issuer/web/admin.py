@@ -47,6 +47,9 @@ FORM_ERRORS = {
 }
 
 PAGE_SIZE = 50
+REVOKED_FILTER = "revoked"
+FILTERS = (*CREDENTIAL_STATES, REVOKED_FILTER)
+"""The credential list's filters: the anchoring states, and revoked (whatever the state)."""
 RECENT = 10
 CARRY_BACK_BYTES = 2 * 1024 * 1024
 """Rosters up to this size are carried back in the error report, so "issue the valid rows" is one
@@ -258,11 +261,29 @@ def create_admin_blueprint(service: IssuerService) -> Blueprint:
     )
     @login_required
     def credentials(query: PageQuery) -> Any:
-        """A page of the institution's credentials."""
-        state = query.state if query.state in CREDENTIAL_STATES else None
+        """A page of the institution's credentials: filtered by state (or revoked), searched by a
+        name, an e-mail or an id."""
+        state = query.state or None
+        search = (query.q or "").strip() or None
         page = query.page
+        page_args = {
+            "states": FILTERS,
+            "reasons": list(REVOCATION_REASONS),
+            "links": lambda r: links_for(base_url, r.id, r.url),
+            "q": search or "",
+        }
+        if state is not None and state not in FILTERS:
+            error = f"There is no filter {state!r}: show all, or one of {', '.join(FILTERS)}."
+            return render_template(
+                "admin_credentials.html", records=[], more=False, page=1, state=None, error=error, **page_args
+            ), 400
         records = service.list_credentials(
-            g.slug, state=state, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
+            g.slug,
+            state=state if state in CREDENTIAL_STATES else None,
+            revoked=True if state == REVOKED_FILTER else None,
+            search=search,
+            limit=PAGE_SIZE + 1,
+            offset=(page - 1) * PAGE_SIZE,
         )
         return render_template(
             "admin_credentials.html",
@@ -270,9 +291,7 @@ def create_admin_blueprint(service: IssuerService) -> Blueprint:
             more=len(records) > PAGE_SIZE,
             page=page,
             state=state,
-            states=CREDENTIAL_STATES,
-            reasons=list(REVOCATION_REASONS),
-            links=lambda r: links_for(base_url, r.id, r.url),
+            **page_args,
         )
 
     @bp.post("/credentials/<uuid:credential_id>/revoke")

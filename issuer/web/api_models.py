@@ -272,6 +272,7 @@ class PageQuery(BaseModel):
 
     page: int = Field(1, ge=1, le=10**6)
     state: str | None = None
+    q: str | None = Field(None, max_length=200, description="A name, an e-mail or a credential id.")
 
 
 class VcIssueSubject(BaseModel):

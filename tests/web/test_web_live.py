@@ -104,7 +104,7 @@ def test_admin_flow_in_chromium(live: tuple[WebWorld, WebServer], tmp_path: Path
             page.fill("#name", "Browser Person")
             page.click("#issue button[type=submit]")
             page.wait_for_url(f"{server.url}/admin/#recent")
-            assert "Issued credential" in page.locator(".flash.ok").inner_text()
+            assert "to Browser Person: credential " in page.locator(".flash.ok").inner_text()
             row = page.locator("table.records tr", has_text="Browser Person")
             assert row.count() == 1
             assert "pending" in row.inner_text()
