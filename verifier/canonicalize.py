@@ -13,6 +13,7 @@ Every failure is a `CanonicalizationError` (an `InputError`) with a machine `cod
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -43,8 +44,49 @@ class CanonicalizationError(InputError):
         self.code = code
 
 
+_MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def _json_dumps_is_jcs(obj: Any) -> bool:
+    """Whether `json.dumps(sort_keys=True)` writes `obj` exactly as RFC 8785 does: no floats, no
+    integer beyond +-(2**53 - 1) (JCS writes numbers as IEEE doubles), and no member name with a
+    character beyond U+FFFF (JCS sorts names by UTF-16 code units, Python by code points). String
+    escaping is the same in both. Iterative: no recursion on hostile depth."""
+    stack = [obj]
+    while stack:
+        node = stack.pop()
+        kind = type(node)  # exact types: json.loads makes no subclasses, and a subclass goes slow
+        if kind is str or kind is bool or node is None:
+            continue
+        if kind is int:
+            if -_MAX_SAFE_INTEGER <= node <= _MAX_SAFE_INTEGER:
+                continue
+            return False
+        if kind is dict:
+            for key in node:
+                if type(key) is not str or (not key.isascii() and max(key) > "\uffff"):
+                    return False
+            stack.extend(node.values())
+        elif kind is list:
+            stack.extend(node)
+        else:
+            return False
+    return True
+
+
 def jcs(obj: Any) -> bytes:
-    """RFC 8785 canonical JSON (UTF-8 bytes)."""
+    """RFC 8785 canonical JSON (UTF-8 bytes).
+
+    Documents of the common shape (no floats, see `_json_dumps_is_jcs`) are written by the C JSON
+    encoder, about 10x faster than `rfc8785` and byte-identical (tested against it); anything else
+    goes to `rfc8785`, which also raises for what JCS cannot write (NaN, lone surrogates...).
+    """
+    if _json_dumps_is_jcs(obj):
+        try:
+            text = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+            return text.encode("utf-8")
+        except (UnicodeEncodeError, ValueError, RecursionError):
+            pass  # a lone surrogate, or too deep: rfc8785 says why
     try:
         return rfc8785.dumps(obj)
     except (rfc8785.CanonicalizationError, TypeError, ValueError, RecursionError) as exc:

@@ -97,6 +97,8 @@ def strip_bom(data: bytes) -> bytes:
 
 def nesting_exceeds(text: str, limit: int = MAX_DEPTH) -> bool:
     """Whether JSON text nests deeper than `limit` (strings and escapes are skipped correctly)."""
+    if text.count("[") + text.count("{") <= limit:
+        return False  # cannot nest deeper than it has brackets: skip the scan (the common case)
     depth, in_string, skip_until = 0, False, -1
     for match in _STRUCTURE.finditer(text):
         pos, char = match.start(), match.group()

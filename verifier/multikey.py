@@ -6,6 +6,8 @@ identifier, the fragment of its verification method, and (hashed) the key's fing
 
 from __future__ import annotations
 
+import functools
+
 import base58
 from eth_utils import keccak
 
@@ -84,6 +86,7 @@ def multibase_to_ed25519_secret_key(secret_key_multibase: object) -> bytes:
     return data[2:34]
 
 
+@functools.lru_cache(maxsize=4096)
 def key_fingerprint(public_key_multibase: str) -> bytes:
     """The key id registered on chain: keccak256 of the UTF-8 `publicKeyMultibase` (bytes32)."""
     return keccak(public_key_multibase.encode("utf-8"))

@@ -292,7 +292,7 @@ class Verifier:
         summary.chain, summary.registry = anchor.chain, anchor.registry
         summary.transaction_hash = "0x" + anchor.transaction_hash.hex()
         summary.block_number = anchor.block_number
-        inclusion = check_inclusion(credential)
+        inclusion = check_inclusion(credential, anchor)
         if not inclusion.included:
             report.add(
                 "anchor", FAIL, inclusion.code,

@@ -12,6 +12,7 @@ same value is somebody else's record.
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 from enum import IntEnum
@@ -118,7 +119,16 @@ def as_bytes32(value: bytes | str) -> bytes:
 
 
 def checksum(address: str) -> str:
-    if not isinstance(address, str) or not is_address(address):
+    """The EIP-55 checksummed form of `address`; InputError if it is not an address."""
+    if not isinstance(address, str):
+        raise InputError(f"{address!r} is not an Ethereum address (0x followed by 40 hex digits).")
+    return _checksum(address)
+
+
+@functools.lru_cache(maxsize=4096)
+def _checksum(address: str) -> str:
+    # A batch names the same few registries and issuers over and over; each checksum is a keccak.
+    if not is_address(address):
         raise InputError(f"{address!r} is not an Ethereum address (0x followed by 40 hex digits).")
     return to_checksum_address(address)
 
