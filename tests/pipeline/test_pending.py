@@ -176,4 +176,4 @@ def test_pending_credential_of_an_unaccredited_issuer_is_not_fetched(
     _serve(host, credential)
     report = _verifier(world, host).verify(credential)
     assert report.status == INVALID
-    assert report.check("anchor").code == "anchor_missing"
+    assert report.check("trust").code == "issuer_not_trusted"  # on no trusted registry or list
