@@ -20,7 +20,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -85,6 +85,8 @@ from issuer.storage.models import (
 from issuer.storage.status_lists import get_list
 from issuer.storage.tokens import TokenInfo
 from issuer.templates import list_templates
+from issuer.vc_issue import prepare_credential
+from verifier.data_integrity import EDDSA_JCS_2022, EDDSA_RDFC_2022
 from verifier.errors import ChainError, InputError, MedCredError
 
 __all__ = [
@@ -451,6 +453,55 @@ class IssuerService:
             [request],
             base_url=self.config.public_base_url,
             duplicate_keys=keys,
+        )[0]
+
+    def issue_credential(
+        self,
+        slug: str,
+        credential: Any,
+        options: Mapping[str, Any] | None = None,
+        *,
+        authorization: Authorization | None = None,
+    ) -> IssuedCredential:
+        """Issue a full Open Badges 3.0 credential (W3C VC API `POST /credentials/issue`).
+
+        See `issuer.vc_issue` for what the caller may send and what MedCred sets. `options`:
+        `achievement` (catalog id) or `template` when the subject has no achievement,
+        `cryptosuite` (eddsa-rdfc-2022, the default, or eddsa-jcs-2022), `allowDuplicate`.
+        InputError (400) for a credential that is not valid, DuplicateError (409) for the same
+        recipient, achievement and validFrom day again unless allowed.
+        """
+        options = dict(options or {})
+        suite = options.get("cryptosuite") or EDDSA_RDFC_2022
+        if suite not in (EDDSA_RDFC_2022, EDDSA_JCS_2022):
+            raise InputError(f"options.cryptosuite must be {EDDSA_RDFC_2022} or {EDDSA_JCS_2022}.")
+        if authorization is not None and authorization.institution.slug == slug:
+            row = authorization.institution
+        else:
+            row = self._issuer(slug)
+        row = self._ready_to_sign(row)
+        resolver = self._resolver(row)
+        prepared = prepare_credential(
+            credential, options, issuer_profile(row), catalog=resolver.catalog, template=resolver.template
+        )
+        if not row.include_names:
+            prepared.document["credentialSubject"].pop("name", None)
+        keys, found = self._duplicates(row, [prepared.request])
+        if found and options.get("allowDuplicate") is not True:
+            raise DuplicateError(
+                f"This recipient was already awarded this achievement with the same validFrom day "
+                f"(credential {found[0]}). Confirm to issue it again (options.allowDuplicate).",
+                [found[0]],
+            )
+        return issue_requests(
+            self.db,
+            row,
+            self._signing_key(row),
+            [prepared.request],
+            base_url=self.config.public_base_url,
+            duplicate_keys=keys,
+            prebuilt=[prepared.document],
+            cryptosuite=suite,
         )[0]
 
     def issued_record(self, slug: str, issued: IssuedCredential) -> CredentialRecord:

@@ -275,39 +275,40 @@ class PageQuery(BaseModel):
     q: str | None = Field(None, max_length=200, description="A name, an e-mail or a credential id.")
 
 
-class VcIssueSubject(BaseModel):
+class VcIssueOptions(BaseModel):
+    """VC API issue options."""
+
     model_config = ConfigDict(extra="forbid")
-    type: Any = None
-    name: str | None = Field(None, description="Printed on the credential (optional).")
-    email: str | None = Field(None, max_length=320)
-    identifier: Any = Field(
+    template: str | None = Field(
         None,
-        description='An entry {"identityType": "emailAddress", "hashed": false, "identityHash": "<e-mail>"} '
-        "gives the e-mail (hashed before signing).",
+        min_length=1,
+        max_length=100,
+        description="A built-in template, when the subject has no achievement.",
+    )
+    achievement: str | None = Field(
+        None,
+        min_length=1,
+        max_length=2000,
+        description="A catalog achievement's id, when the subject has none.",
+    )
+    institution: str | None = Field(None, max_length=100, description="Must be the token's institution.")
+    cryptosuite: Literal["eddsa-rdfc-2022", "eddsa-jcs-2022"] | None = Field(
+        None, description="The Data Integrity cryptosuite (default eddsa-rdfc-2022)."
+    )
+    allowDuplicate: bool = Field(  # the VC API's camelCase
+        False, description="Issue even if the recipient holds this achievement with the same validFrom day."
     )
 
 
-class VcIssueCredential(BaseModel):
-    """A partial credential: the template and the institution decide everything else."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    context: Any = Field(None, alias="@context")
-    type: Any = None
-    id: Any = None
-    issuer: str | dict[str, Any] | None = Field(None, description="The institution's DID, if given.")
-    credentialSubject: VcIssueSubject
-    validFrom: str | None = Field(None, max_length=64)
-
-
-class VcIssueOptions(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    template: str = Field(min_length=1, max_length=100)
-    institution: str | None = Field(None, max_length=100, description="Must be the token's institution.")
-
-
 class VcIssueRequest(Request):
-    credential: VcIssueCredential
-    options: VcIssueOptions
+    """W3C VC API issue: a full Open Badges 3.0 credential without id, status and proof."""
+
+    credential: dict[str, Any] = Field(
+        description="An OpenBadgeCredential: @context, type, credentialSubject (with id or identifiers, "
+        "the achievement inline or a catalog id), validFrom, validUntil, evidence, ... MedCred sets issuer, "
+        "id, credentialStatus and proof."
+    )
+    options: VcIssueOptions = Field(default_factory=VcIssueOptions)
 
 
 class VcStatusChange(BaseModel):

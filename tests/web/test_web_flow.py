@@ -133,7 +133,10 @@ def test_vc_api_issue_and_status(world: WebWorld, client) -> None:
         "/credentials/issue",
         json={
             "credential": {
-                "@context": ["https://www.w3.org/ns/credentials/v2"],
+                "@context": [
+                    "https://www.w3.org/ns/credentials/v2",
+                    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+                ],
                 "type": ["VerifiableCredential", "OpenBadgeCredential"],
                 "issuer": {"id": did},
                 "credentialSubject": {
