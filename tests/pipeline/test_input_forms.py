@@ -6,11 +6,13 @@ from __future__ import annotations
 import base64
 import copy
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from verifier.batch import iter_items, verify_stream
+from verifier.config import load_config
 from verifier.pipeline import Verifier
 from verifier.report import INVALID, VALID, CheckStatus
 
@@ -154,15 +156,27 @@ def _b64encode(data: bytes) -> str:
 
 
 @pytest.mark.parametrize("name", sorted(FOREIGN["credentials"]))
-def test_foreign_credentials_pass_every_check_but_trust(world: World, did_folder: Path, name: str) -> None:
-    """Signed by the reference JS libraries (VC 2.0 and VC 1.1 data models, every proof format): the
-    structure, issuer, signature and validity hold; only the trust (no registry anchor) is missing."""
+def test_foreign_credentials_from_trusted_issuers_are_valid(
+    world: World, did_folder: Path, tmp_path: Path, name: str
+) -> None:
+    """Signed by the reference JS libraries (VC 2.0 and VC 1.1 data models, every proof format and
+    key form), issuers on no registry but named in [[trusted_issuer]]: VALID, every check passed."""
+    toml = tmp_path / "verifier.toml"
+    toml.write_text(
+        "".join(
+            f'[[trusted_issuer]]\ndid = "{did}"\nname = "Example School"\n' for did in FOREIGN["didDocuments"]
+        )
+    )
+    loaded = load_config(toml)
+    config = replace(world.config(did_web_folder=did_folder), trusted_issuers=loaded.trusted_issuers)
     credential = FOREIGN["credentials"][name]
     data = credential if isinstance(credential, str) else json.dumps(credential)
-    report = Verifier(world.config(did_web_folder=did_folder)).verify_bytes(data)
+    report = Verifier(config).verify_bytes(data)
+    assert report.status == VALID, report.to_json()
     for check in ("parse", "schema", "issuer", "signature", "validity"):
         assert report.check(check).status is CheckStatus.PASS, (check, report.to_json())
     assert report.summary.valid_until == "2035-03-01T09:00:00Z"
+    assert report.summary.trust and "trusted" in report.summary.trust
 
 
 def test_an_expired_vc1_credential_is_expired(world: World, did_folder: Path) -> None:
