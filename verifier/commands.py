@@ -117,7 +117,10 @@ def print_presentation(report: PresentationReport) -> None:
 @click.command()
 @click.argument("source", required=False)
 @click.option(
-    "--qr", "qr_image", metavar="IMAGE", help="Read the credential link from a QR code photo or scan."
+    "--qr",
+    "qr_image",
+    metavar="IMAGE|PDF",
+    help="Read the credential link from the QR code in a photo, a scan, or a PDF certificate.",
 )
 @click.option(
     "--recipient", metavar="EMAIL", help="Also check that the credential was issued to this e-mail."
@@ -156,7 +159,7 @@ def verify(
     """
     ctx = click.get_current_context()
     if (source is None) == (qr_image is None):
-        raise click.UsageError("Give either SOURCE or --qr IMAGE.")
+        raise click.UsageError("Give either SOURCE or --qr IMAGE|PDF.")
     config = _config(settings, config_path)
     if qr_image is not None:
         link = decode_qr(qr_image)

@@ -1,4 +1,4 @@
-"""Where a credential comes from: a file, standard input, a URL, or a QR code in a photo.
+"""Where a credential comes from: a file, standard input, a URL, or a QR code in a photo or PDF.
 
 URLs are fetched through the hardened fetcher (`verifier.fetch`): a total deadline, a size cap,
 no private addresses unless the configuration allows them. A QR code on a MedCred certificate points at the
@@ -9,7 +9,9 @@ directly, so the CLI and the page verify the same document.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from verifier.errors import InputError
@@ -88,22 +90,70 @@ def read_source(
         raise SourceError(f"{source} cannot be read: {exc.strerror}.") from None
 
 
+MAX_QR_FILE_BYTES = 50 * 1024 * 1024
+MAX_PDF_PAGES = 10
+PDF_RENDER_SCALE = 3.0
+"""Pages are rendered at 3 x 72 = 216 dpi: a certificate's QR code (a few centimetres wide, drawn
+as vector squares or embedded as an image) then has several pixels per module."""
+
+
 def decode_qr(image_path: str | Path) -> str:
-    """The text of the QR code in a photo or scan (zxing-cpp)."""
+    """The text of the QR code in a photo, a scan, or a PDF certificate (its first pages rendered
+    with PDFium, then read with zxing-cpp). SourceError when there is none or the file is unreadable."""
     try:
         import zxingcpp  # noqa: PLC0415 - optional: only `--qr` needs it
         from PIL import Image, UnidentifiedImageError  # noqa: PLC0415
     except ImportError:
         raise SourceError("Reading QR codes needs the 'qr' extra: pip install 'medcred[qr]'.") from None
+    path = Path(image_path)
     try:
-        with Image.open(image_path) as image:
-            image.load()
-            results = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+        with path.open("rb") as handle:
+            head = handle.read(5)
+        size = path.stat().st_size
     except FileNotFoundError:
         raise SourceError(f"{image_path} does not exist.") from None
-    except (UnidentifiedImageError, OSError):
-        raise SourceError(f"{image_path} is not an image MedCred can read.") from None
-    texts = [r.text for r in results if r.text]
+    except OSError as exc:
+        raise SourceError(f"{image_path} cannot be read: {exc.strerror}.") from None
+    if size > MAX_QR_FILE_BYTES:
+        raise SourceError(f"{image_path} is {size:,} bytes, more than a certificate or photo should be.")
+    if head == b"%PDF-":
+        texts = [t for page in _pdf_pages(path) for t in _qr_texts(zxingcpp, page)]
+    else:
+        try:
+            with Image.open(path) as image:
+                image.load()
+                texts = _qr_texts(zxingcpp, image)
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+            raise SourceError(f"{image_path} is not an image or PDF MedCred can read.") from None
     if not texts:
         raise SourceError(f"No QR code was found in {image_path}.")
     return texts[0]
+
+
+def _qr_texts(zxingcpp: Any, image: Any) -> list[str]:
+    return [r.text for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode) if r.text]
+
+
+def _pdf_pages(path: Path) -> Iterator[Any]:
+    """The first MAX_PDF_PAGES pages of a PDF as PIL images (pypdfium2, the qr extra)."""
+    try:
+        import pypdfium2  # noqa: PLC0415 - optional: only `--qr` with a PDF needs it
+    except ImportError:
+        raise SourceError(
+            "Reading PDF certificates needs the 'qr' extra: pip install 'medcred[qr]'."
+        ) from None
+    try:
+        document = pypdfium2.PdfDocument(str(path))
+    except pypdfium2.PdfiumError:
+        raise SourceError(f"{path} is not a PDF MedCred can read (damaged or encrypted).") from None
+    try:
+        for index in range(min(len(document), MAX_PDF_PAGES)):
+            page = document[index]
+            try:
+                yield page.render(scale=PDF_RENDER_SCALE).to_pil()
+            except pypdfium2.PdfiumError:
+                raise SourceError(f"Page {index + 1} of {path} cannot be rendered.") from None
+            finally:
+                page.close()
+    finally:
+        document.close()

@@ -200,6 +200,49 @@ def test_verify_qr_photo_follows_the_link(
     assert "No QR code was found" in result.output
 
 
+def test_verify_qr_reads_the_pdf_certificate(
+    trust_file: Path, credentials: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """The PDF an employer receives (MedCred's own certificate, QR code embedded as an image)."""
+    from issuer.certificate import certificate_pdf
+
+    from .servers import credential_host
+
+    with credential_host() as host:
+        url = host.put("pdf.json", credentials[1])
+        pdf = tmp_path / "certificate.pdf"
+        pdf.write_bytes(
+            certificate_pdf(credentials[1], verify_url=f"https://verify.example/verify?credential={url}")
+        )
+        allowing = tmp_path / "allowing.toml"
+        allowing.write_text(
+            trust_file.read_text().replace("[network]", f"[network]\nallow_hosts = {sorted(host.allow)}")
+        )
+        result = _run(allowing, "--qr", str(pdf), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["status"] == "VALID"
+    assert report["summary"]["credential_id"] == credentials[1]["id"]
+
+
+def test_verify_qr_pdf_without_a_code_or_damaged(trust_file: Path, tmp_path: Path) -> None:
+    from reportlab.pdfgen.canvas import Canvas
+
+    plain = tmp_path / "letter.pdf"
+    canvas = Canvas(str(plain))
+    canvas.drawString(72, 720, "Dear employer, please find my certificate attached.")
+    canvas.save()
+    result = _run(trust_file, "--qr", str(plain))
+    assert result.exit_code == 2
+    assert "No QR code was found" in result.output
+    damaged = tmp_path / "damaged.pdf"
+    damaged.write_bytes(b"%PDF-1.7\n" + b"\x00garbage" * 100)
+    result = _run(trust_file, "--qr", str(damaged))
+    assert result.exit_code == 2
+    assert "not a PDF MedCred can read" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_verify_url_that_times_out(tmp_path: Path) -> None:
     import socket
 
