@@ -13,6 +13,29 @@ from issuer.cli.service_factory import open_service, warn_if_a_server_issues_els
 from issuer.issuance import RosterError
 from verifier.settings import Settings
 
+TEMPORARY_NOTE = (
+    "TEMPORARY: not anchored yet. The file verifies as PENDING until anchored, then only while the "
+    "issuer's server answers at its id; export it again (`medcred export ID`) once anchored for the "
+    "permanent file."
+)
+
+
+def _anchored_documents(service: Any, slug: str, ids: list[str], wait: bool) -> dict[str, tuple[dict, bool]]:
+    """{id: (document, temporary)}: the anchored form when `wait` and anchoring succeeds now (the
+    default: files handed out are the permanent ones), else the pending form, marked temporary."""
+    from verifier.errors import MedCredError  # noqa: PLC0415
+
+    if wait:
+        try:
+            service.anchor_now(slug, timeout=120)
+        except MedCredError as exc:
+            click.secho(f"Could not anchor now ({exc}); the files are temporary.", fg="yellow", err=True)
+    out = {}
+    for credential_id in ids:
+        record = service.get_credential(credential_id)
+        out[credential_id] = (record.document, record.state != "anchored")
+    return out
+
 
 def _write_json(document: dict[str, Any], output: str | None) -> None:
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
@@ -68,6 +91,13 @@ def _write_json(document: dict[str, Any], output: str | None) -> None:
     "--allow-duplicate", is_flag=True, help="Issue even if this recipient already holds it (same day)."
 )
 @click.option("-o", "--output", metavar="FILE", help="Write the credential JSON here [default: stdout].")
+@click.option(
+    "--wait/--no-wait",
+    default=True,
+    show_default=True,
+    help="Anchor it before writing it out (the permanent file); --no-wait writes the temporary, "
+    "not-yet-anchored file at once.",
+)
 @click.pass_obj
 def issue(
     settings: Settings,
@@ -77,9 +107,14 @@ def issue(
     email: str,
     output: str | None,
     allow_duplicate: bool,
+    wait: bool,
     **details: Any,
 ) -> None:
-    """Issue one credential: signed now, anchored by the worker (or `medcred anchor`) shortly after.
+    """Issue one credential: signed now and, by default, anchored before it is written out.
+
+    With --no-wait the worker (or `medcred anchor`) anchors it shortly after, and the file written
+    is a temporary one (no anchor proof yet: PENDING until anchored, and then VALID only while the
+    issuer's server answers at its id).
 
     Name the achievement with --achievement (the institution's catalog) or --template (a built-in
     starter). The other options are the per-credential data of Open Badges 3.0: creditsEarned,
@@ -99,8 +134,15 @@ def issue(
         valid_from=details.pop("valid_from"),
         **{k: (list(v) if isinstance(v, tuple) else v) for k, v in details.items()},
     )
-    click.echo(f"Issued credential {issued.id} (pending anchoring).", err=True)
-    _write_json(issued.document, output)
+    document, temporary = _anchored_documents(service, slug, [issued.id], wait)[issued.id]
+    if temporary:
+        click.echo(f"Issued credential {issued.id} (pending anchoring).", err=True)
+        click.secho(TEMPORARY_NOTE, fg="yellow", err=True)
+        if output not in (None, "-") and not output.endswith(".pending.json"):
+            output = str(Path(output).with_suffix("")) + ".pending.json"
+    else:
+        click.echo(f"Issued and anchored credential {issued.id}.", err=True)
+    _write_json(document, output)
 
 
 @click.command("issue-batch")
@@ -109,7 +151,18 @@ def issue(
 @click.option(
     "--template", "default_template", metavar="NAME", help="Template for rows without a template column."
 )
-@click.option("-o", "--output-dir", metavar="DIR", help="Write each credential to DIR/<id>.json.")
+@click.option(
+    "-o",
+    "--output-dir",
+    metavar="DIR",
+    help="Write each credential to DIR/<id>.json, anchored first (DIR/<id>.pending.json: temporary).",
+)
+@click.option(
+    "--wait/--no-wait",
+    default=True,
+    show_default=True,
+    help="With -o, anchor before writing (permanent files); --no-wait writes temporary ones at once.",
+)
 @click.option("--allow-partial", is_flag=True, help="Issue the valid rows even if other rows have errors.")
 @click.option(
     "--allow-duplicates", is_flag=True, help="Issue rows already issued (same recipient, achievement, day)."
@@ -121,6 +174,7 @@ def issue_batch(
     roster: str,
     default_template: str | None,
     output_dir: str | None,
+    wait: bool,
     allow_partial: bool,
     allow_duplicates: bool,
 ) -> None:
@@ -159,17 +213,24 @@ def issue_batch(
             progress=bar.update,
             allow_duplicates=allow_duplicates,
         )
+    temporary = 0
     if output_dir:
         folder = Path(output_dir)
         folder.mkdir(parents=True, exist_ok=True)
-        for credential in result.issued:
-            (folder / f"{credential.id}.json").write_text(
-                json.dumps(credential.document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        documents = _anchored_documents(service, slug, [c.id for c in result.issued], wait)
+        for credential_id, (document, pending) in documents.items():
+            temporary += pending
+            name = f"{credential_id}.pending.json" if pending else f"{credential_id}.json"
+            (folder / name).write_text(
+                json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
             )
     skipped = f"; {len({e.row for e in result.errors})} row(s) skipped" if result.errors else ""
     where = f" into {output_dir}" if output_dir else ""
     click.echo(f"Issued {len(result.issued)} credential(s){where}{skipped}.")
-    click.echo("The worker anchors them within a minute (or run `medcred anchor` now).")
+    if temporary:
+        click.secho(f"{temporary} file(s) named <id>.pending.json are {TEMPORARY_NOTE}", fg="yellow")
+    elif not output_dir:
+        click.echo("The worker anchors them within a minute (or run `medcred anchor` now).")
 
 
 @click.command()
@@ -205,6 +266,8 @@ def export(settings: Settings, credential_id: str, output: str | None) -> None:
     """
     record = open_service(settings).get_credential(credential_id)
     click.echo(f"Credential {record.id}: {record.state}, {record.revocation}.", err=True)
+    if record.state != "anchored":
+        click.secho(TEMPORARY_NOTE, fg="yellow", err=True)
     _write_json(record.document, output)
 
 

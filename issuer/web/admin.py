@@ -32,7 +32,7 @@ from issuer.storage.errors import ConflictError, ForbiddenError, UnauthorizedErr
 from issuer.storage.models import CREDENTIAL_STATES
 from issuer.web.api import ZIP, zip_response
 from issuer.web.api_models import AdminExportForm, PageQuery
-from issuer.web.exports import all_ids, check_ids
+from issuer.web.exports import all_ids, anchor_first, check_ids
 from issuer.web.links import links_for
 from issuer.web.sessions import CSRF_FIELD, csrf_ok, end_session, session_secret, start_session
 from verifier.errors import ChainError, InputError
@@ -433,6 +433,8 @@ def create_admin_blueprint(service: IssuerService) -> Blueprint:
             ids = check_ids(service, g.slug, form.ids)
         else:
             raise InputError("Name at least one credential in 'ids', or send all=1.")
+        if form.temporary != "1":
+            anchor_first(service, g.slug, ids)
         return zip_response(service, g.slug, ids)
 
     return bp

@@ -32,7 +32,7 @@ from issuer.web.api_models import (
     TemplateList,
 )
 from issuer.web.auth import READ_SCOPES, authorized_first, require, require_any, require_authorization
-from issuer.web.exports import all_ids, check_ids, export_filename, stream_zip
+from issuer.web.exports import all_ids, anchor_first, check_ids, export_filename, stream_zip
 from issuer.web.idempotent import idempotent
 from issuer.web.presenters import batch_summary, credential_summary, iso
 from verifier.errors import InputError
@@ -323,6 +323,8 @@ def create_api_blueprint(service: IssuerService) -> Blueprint:
     def export(slug: str, json: ExportRequest) -> Response:
         """Download credentials, QR codes and certificates as a streamed ZIP."""
         ids = all_ids(service, slug) if json.all else check_ids(service, slug, json.ids or [])
+        if json.anchorFirst:
+            anchor_first(service, slug, ids)
         return zip_response(service, slug, ids)
 
     return bp

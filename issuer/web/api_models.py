@@ -241,6 +241,12 @@ class ExportRequest(Request):
 
     ids: list[str] | None = Field(None, max_length=100_000, description="Credential ids.")
     all: bool = Field(False, description="Every credential of the institution.")
+    anchorFirst: bool = Field(
+        True,
+        description="Anchor the pending credentials first (default), so the files are the permanent, "
+        "anchored ones; those still pending (chain down) are named <id>.pending.json and labelled "
+        "temporary in TEMPORARY.txt.",
+    )
 
     @field_validator("ids", mode="before")
     @classmethod
@@ -260,6 +266,8 @@ class AdminExportForm(BaseModel):
     csrf_token: str = ""
     ids: list[str] | None = Field(None, max_length=100_000)
     all: str | None = None
+    temporary: str | None = None
+    """"1": download now, before anchoring (temporary files); otherwise anchor first."""
 
     @field_validator("ids", mode="before")
     @classmethod
@@ -357,6 +365,10 @@ class CredentialSummary(Answer):
     statusIndex: int
     batchRoot: str | None = None
     links: Links
+    temporary: bool = Field(
+        description="True until anchored: the document is then a temporary file (see `note`)."
+    )
+    note: str | None = Field(None, description="Why a not-yet-anchored document is temporary.")
     credential: dict[str, Any] | None = Field(
         None, description="The Open Badges 3.0 / VC 2.0 credential with its proof set."
     )

@@ -8,7 +8,9 @@ problem rather than a truncated download.
 
 Layout:
     manifest.csv                    id, url, recipient, template, achievement, state, revoked, verify link
-    credentials/<uuid>.json         the credential as it is now (with its anchor proof once anchored)
+    credentials/<uuid>.json         the anchored credential (with its anchor proof)
+    credentials/<uuid>.pending.json a credential not anchored yet: a temporary file (TEMPORARY.txt says
+                                    why), which verifies only while the issuer answers at its id
     qr/<uuid>.png, qr/<uuid>.svg    the QR code opening the verifier page for it
     certificates/<uuid>.pdf         the printable certificate
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -25,12 +28,23 @@ from datetime import UTC, datetime
 
 from issuer.certificate import certificate_pdf
 from issuer.qr import qr_png, qr_svg
-from issuer.service import IssuerService
+from issuer.service import CredentialRecord, IssuerService
 from issuer.storage.errors import ForbiddenError
+from issuer.storage.models import ANCHORED
 from issuer.web.links import links_for
 from issuer.web.presenters import achievement_of
+from verifier.errors import MedCredError
+
+log = logging.getLogger(__name__)
 
 PAGE = 1000
+TEMPORARY_NOTE = """\
+Some credentials in this archive were not anchored yet when it was made: their files are named
+credentials/<id>.pending.json. They are TEMPORARY. A verifier asks the issuer about them at their
+id (verdict PENDING until anchored, then VALID) and so needs the issuer's server to answer.
+Download the credentials again once they are anchored (usually within a minute) for the
+permanent files, which carry their anchor proof and verify against the registry alone.
+"""
 MANIFEST_COLUMNS = ("id", "url", "recipient_name", "template", "achievement", "state", "revoked", "verify")
 
 
@@ -74,6 +88,35 @@ def all_ids(service: IssuerService, institution: str) -> list[str]:
             return ids
 
 
+ANCHOR_FIRST_TIMEOUT_S = 30.0
+
+
+def anchor_first(service: IssuerService, institution: str, ids: Sequence[str]) -> int:
+    """Downloads are anchored credentials by default: anchor `institution`'s pending credentials
+    among `ids` before the archive is made (seconds on a running chain). Returns how many are still
+    not anchored afterwards (chain down, governance pending): the archive labels those temporary."""
+
+    def pending() -> int:
+        return sum(1 for i in ids if is_temporary(service.get_credential(i)))
+
+    if pending() == 0:
+        return 0
+    try:
+        service.anchor_now(institution, timeout=ANCHOR_FIRST_TIMEOUT_S)
+    except MedCredError as exc:
+        log.warning(
+            "Export of %d credential(s): anchoring first failed (%s); pending files are labelled temporary.",
+            len(ids),
+            exc,
+        )
+    return pending()
+
+
+def is_temporary(record: CredentialRecord) -> bool:
+    """A credential not anchored yet: its file is temporary (see TEMPORARY_NOTE)."""
+    return record.state != ANCHORED
+
+
 def export_filename(institution: str) -> str:
     return f"medcred-{institution}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.zip"
 
@@ -88,11 +131,18 @@ def stream_zip(service: IssuerService, ids: Sequence[str], base_url: str) -> Ite
     ):
         writer = csv.writer(manifest)
         writer.writerow(MANIFEST_COLUMNS)
+        temporary = False
         for credential_id in ids:
             record = service.get_credential(credential_id)
             links = links_for(base_url, record.id, record.url)
             document = json.dumps(record.document, indent=2, ensure_ascii=False).encode("utf-8")
-            archive.writestr(f"credentials/{record.id}.json", document)
+            if is_temporary(record):
+                archive.writestr(f"credentials/{record.id}.pending.json", document)
+                if not temporary:
+                    archive.writestr("TEMPORARY.txt", TEMPORARY_NOTE)
+                    temporary = True
+            else:
+                archive.writestr(f"credentials/{record.id}.json", document)
             archive.writestr(f"qr/{record.id}.svg", qr_svg(links.verify, title="Verify this credential"))
             archive.writestr(f"qr/{record.id}.png", qr_png(links.verify), compress_type=zipfile.ZIP_STORED)
             pdf = certificate_pdf(record.document, verify_url=links.verify)

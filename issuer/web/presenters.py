@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from issuer.service import AchievementInfo, BatchInfo, CredentialRecord
+from issuer.storage.models import ANCHORED
 from issuer.web.links import links_for
 from verifier.errors import MedCredError
 from verifier.merkle import find_anchor_proof
@@ -44,6 +45,13 @@ def anchor_proof(document: dict[str, Any]) -> dict[str, Any] | None:
     return anchor.anchor_data() if anchor is not None else None
 
 
+TEMPORARY_NOTE = (
+    "Not anchored yet: this document is temporary. It verifies as PENDING until anchored (usually "
+    "within a minute), and then only while this issuer answers at its url. Fetch the credential "
+    "again once `state` is 'anchored' for the permanent file with its anchor proof."
+)
+
+
 def credential_summary(record: CredentialRecord, base_url: str) -> dict[str, Any]:
     """What the API says about a credential besides its document."""
     return {
@@ -66,6 +74,8 @@ def credential_summary(record: CredentialRecord, base_url: str) -> dict[str, Any
         "statusIndex": record.status_index,
         "batchRoot": record.batch_root,
         "links": links_for(base_url, record.id, record.url).as_dict(),
+        "temporary": record.state != ANCHORED,
+        **({"note": TEMPORARY_NOTE} if record.state != ANCHORED else {}),
     }
 
 

@@ -44,6 +44,8 @@ def test_issue_anchor_export_revoke_from_the_command_line(runner: CliRunner, tmp
         assert "mct_" in medcred(runner, data, "token", "create", "--institution", "ste", "--scope", "issue")
         medcred(runner, data, "issue", "--institution", "ste", "--template", "acls", "--name", "Jane Doe",
                 "--email", "jane@example.org", "-o", str(tmp_path / "one.json"))  # fmt: skip
+        # Files handed out are anchored by default: the permanent form, with its anchor proof.
+        assert len(json.loads((tmp_path / "one.json").read_text())["proof"]) == 2
         bad = tmp_path / "bad.csv"
         bad.write_text("name,email,template\nA,a@x.org,bls\nB,nope,zzz\n")
         out = medcred(runner, data, "issue-batch", "--institution", "ste", str(bad), code=2)
@@ -51,9 +53,13 @@ def test_issue_anchor_export_revoke_from_the_command_line(runner: CliRunner, tmp
         good = tmp_path / "good.csv"
         good.write_text("name,email,template\nA,a@x.org,bls\nB,b@x.org,pals\n")
         out = medcred(
-            runner, data, "issue-batch", "--institution", "ste", str(good), "-o", str(tmp_path / "out")
-        )
+            runner, data, "issue-batch", "--institution", "ste", str(good), "-o", str(tmp_path / "out"),
+            "--no-wait",
+        )  # fmt: skip
         assert "Issued 2 credential(s)" in out
+        # Written before anchoring: named and announced as temporary.
+        assert "TEMPORARY" in out and "2 file(s) named <id>.pending.json" in out
+        assert len(list((tmp_path / "out").glob("*.pending.json"))) == 2
         assert "self-check ok" in medcred(runner, data, "anchor")
         credential_id = json.loads((tmp_path / "one.json").read_text())["id"]
         medcred(runner, data, "export", credential_id, "-o", str(tmp_path / "anchored.json"))

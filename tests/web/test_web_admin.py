@@ -97,10 +97,18 @@ def test_roster_upload_report_and_partial(world: WebWorld, client) -> None:
     assert "Issued 1 of 2" in result.text and "Row Two" in result.text
     ids = result.text.split('name="ids" value="')[1].split('"')[0].split()
     assert len(ids) == 1
+    assert 'id="download-temporary"' in result.text and "temporary files" in result.text
+    temporary = client.post(
+        "/admin/export", data={"ids": " ".join(ids), "csrf_token": csrf, "temporary": "1"}
+    )
+    with zipfile.ZipFile(io.BytesIO(temporary.data)) as zipped:
+        assert {f"credentials/{ids[0]}.pending.json", "TEMPORARY.txt"} <= set(zipped.namelist())
     archive = client.post("/admin/export", data={"ids": " ".join(ids), "csrf_token": csrf})
     assert archive.status_code == 200 and archive.mimetype == "application/zip"
     with zipfile.ZipFile(io.BytesIO(archive.data)) as zipped:
         assert f"certificates/{ids[0]}.pdf" in zipped.namelist()
+        # The main download button anchors first: the permanent file.
+        assert f"credentials/{ids[0]}.json" in zipped.namelist() and "TEMPORARY.txt" not in zipped.namelist()
 
 
 def test_revoke_and_anchor_buttons(world: WebWorld, client) -> None:

@@ -40,6 +40,16 @@ def test_issue_anchor_publish_and_verify(world: WebWorld, client) -> None:
     assert response.headers["Location"] == url
     assert issued["state"] == "pending"
     assert issued["credential"]["validFrom"].startswith("2026-01-15")
+    # The answer hands out a document before anchoring: it says so.
+    assert issued["temporary"] is True and "temporary" in issued["note"]
+    # Its id answers with its current form: not anchored yet is a 200 without an anchor proof,
+    # an unknown id a 404 (what the verifier's PENDING / INVALID decision reads).
+    before = client.get(urlparse(url).path, headers={"Accept": "application/ld+json"}).get_json()
+    assert before["proof"] == issued["credential"]["proof"]
+    assert not any(is_anchor_proof(p) for p in before["proof"])
+    json_only = {"Accept": "application/json"}
+    unknown = client.get("/credentials/00000000-0000-4000-8000-000000000000", headers=json_only)
+    assert unknown.status_code == 404
 
     anchored = client.post("/api/v1/institutions/sim/anchor", headers=world.auth("admin"))
     assert anchored.status_code == 200, anchored.text
@@ -232,6 +242,16 @@ def test_roster_with_errors_then_partial(world: WebWorld, client) -> None:
     assert [c["row"] for c in body["credentials"]] == [2, 4]
 
     ids = [c["id"] for c in body["credentials"]]
+    temporary = client.post(
+        "/api/v1/institutions/sim/exports",
+        json={"ids": ids, "anchorFirst": False},
+        headers=world.auth("issue"),
+    )
+    with zipfile.ZipFile(io.BytesIO(temporary.data)) as zipped:
+        names = set(zipped.namelist())  # not anchored yet: named and explained as temporary
+        assert {f"credentials/{uuid}.pending.json" for uuid in ids} <= names
+        assert "TEMPORARY.txt" in names and not any(f"credentials/{uuid}.json" in names for uuid in ids)
+    # By default an export anchors first: the permanent, anchored files.
     archive = client.post("/api/v1/institutions/sim/exports", json={"ids": ids}, headers=world.auth("issue"))
     assert archive.status_code == 200 and archive.mimetype == "application/zip"
     assert archive.is_streamed  # produced credential by credential, not built in memory
@@ -245,7 +265,10 @@ def test_roster_with_errors_then_partial(world: WebWorld, client) -> None:
                 f"certificates/{uuid}.pdf",
             } <= names
             assert json.loads(zipped.read(f"credentials/{uuid}.json"))["id"].endswith(uuid)
+            permanent = json.loads(zipped.read(f"credentials/{uuid}.json"))
+            assert any(is_anchor_proof(p) for p in permanent["proof"])
             assert zipped.read(f"certificates/{uuid}.pdf").startswith(b"%PDF")
+        assert "TEMPORARY.txt" not in names
         manifest = zipped.read("manifest.csv").decode()
         assert "Good One" in manifest and "Good Two" in manifest
 

@@ -116,3 +116,29 @@ def test_admin_flow_in_chromium(live: tuple[WebWorld, WebServer], tmp_path: Path
         finally:
             browser.close()
     assert not console_errors, console_errors  # e.g. a CSP violation from inline script or style
+
+
+def test_a_file_saved_before_anchoring_is_pending_then_valid_through_the_real_issuer(
+    live: tuple[WebWorld, WebServer],
+) -> None:
+    """The issuer side of PENDING, over real HTTP: the API's issue answer (labelled temporary) is
+    verified by the verifier package, which asks this server at the credential's id."""
+    from verifier.pipeline import Verifier
+
+    world, server = live
+    base = server.url
+    issued = requests.post(
+        f"{base}/api/v1/institutions/sim/credentials",
+        json={"template": "pals", "email": "saved@example.org", "name": "Saved Early"},
+        headers=world.auth("issue"),
+        timeout=30,
+    ).json()
+    assert issued["temporary"] is True
+    saved = issued["credential"]  # the file a registrar saves straight away
+    verifier = Verifier(world.verifier_config.allowing_origin(base))
+    report = verifier.verify(saved)
+    assert report.status == "PENDING", report.to_json()
+    requests.post(f"{base}/api/v1/institutions/sim/anchor", headers=world.auth("admin"), timeout=60)
+    report = verifier.verify(saved)  # the same file, no anchor proof in it
+    assert report.status == "VALID", report.to_json()
+    assert report.check("issuer_copy").code == "anchor_from_issuer"
