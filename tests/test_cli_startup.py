@@ -119,3 +119,12 @@ print("ok", "py_ecc" in sys.modules)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["ok", "True"]
+
+
+def test_issuer_commands_on_a_real_node_do_not_load_the_in_process_evm() -> None:
+    """py-evm (eth-tester's backend, with py_ecc) is for `--chain memory` only: ~0.5 s saved on every
+    `medcred issue`, `issue-batch`, `anchor` ... against anvil or a real network."""
+    code = "import json, sys, issuer.cli.issue_commands; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded = {m.split(".")[0] for m in json.loads(out)}
+    assert not loaded & {"eth_tester", "eth", "py_ecc", "flask"}

@@ -6,6 +6,7 @@ Private keys stay inside `eth_account.LocalAccount` objects: nothing here logs, 
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -23,16 +24,17 @@ from verifier.chain.artifact import decode_custom_error
 from verifier.chain.provider import call_node
 from verifier.errors import ChainError
 
-try:  # the in-process chain reports reverts with its own exception type
-    from eth_tester.exceptions import TransactionFailed as _TesterRevert
-except ImportError:  # pragma: no cover - verifier-only installs have no eth-tester
-
-    class _TesterRevert(Exception):  # type: ignore[no-redef]
-        pass
-
-
 log = logging.getLogger(__name__)
-_REVERTS = (ContractCustomError, ContractLogicError, _TesterRevert)
+
+
+def _reverts() -> tuple[type[BaseException], ...]:
+    """The exceptions that mean "the contract reverted". The in-process chain (`--chain memory`)
+    raises eth-tester's own type; it is looked up only once eth-tester is loaded (only then can it
+    be raised), so that a command on a real node does not import py-evm (~0.5 s)."""
+    tester = sys.modules.get("eth_tester.exceptions")
+    failed = getattr(tester, "TransactionFailed", None)
+    return (ContractCustomError, ContractLogicError, *([failed] if failed is not None else []))
+
 
 DEFAULT_PRIORITY_FEE_WEI = 1_000_000_000  # 1 gwei, when the node offers no suggestion
 GAS_MARGIN = 1.2
@@ -105,7 +107,7 @@ class TransactionSender:
         constructor = self.w3.eth.contract(abi=abi, bytecode=bytecode).constructor(*args)
         try:
             tx = call_node(self.w3, lambda: constructor.build_transaction({"from": self.address}))
-        except _REVERTS as exc:
+        except _reverts() as exc:
             raise _reverted(exc, description) from exc
         return self._send(tx, description, None)
 
@@ -119,7 +121,7 @@ class TransactionSender:
         """Dry-run through eth_estimateGas so that reverts are decoded before anything is signed."""
         try:
             return call_node(self.w3, lambda: fn.build_transaction({"from": self.address}))
-        except _REVERTS as exc:
+        except _reverts() as exc:
             raise _reverted(exc, description) from exc
         except (ChainError, EthValidationError) as exc:
             text = str(exc).lower()
