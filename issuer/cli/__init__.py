@@ -38,7 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "issue": (
         "issuer.cli.issue_commands:issue",
-        "Issue one credential: signed now, anchored by the worker (or `medcred anchor`) shortly after.",
+        "Issue one credential: signed now and, by default, anchored before it is written out.",
     ),
     "issue-batch": ("issuer.cli.issue_commands:issue_batch", "Issue a course roster from a CSV file."),
     "anchor": (
