@@ -25,11 +25,13 @@ from flask import (
 )
 
 from issuer.chain.registry_writer import REVOCATION_REASONS
+from issuer.credential_details import split_results
 from issuer.issuance import RosterError
 from issuer.service import IssuerService
 from issuer.storage.admin_sessions import AdminSessions
 from issuer.storage.errors import ConflictError, ForbiddenError, UnauthorizedError
 from issuer.storage.models import CREDENTIAL_STATES
+from issuer.web.admin_achievements import add_achievement_pages
 from issuer.web.api import ZIP, zip_response
 from issuer.web.api_models import AdminExportForm, PageQuery
 from issuer.web.exports import all_ids, anchor_first, check_ids
@@ -46,6 +48,11 @@ FORM_ERRORS = {
     "HTTP_413": TOO_LARGE,
 }
 
+ADMIN_ISSUE_FIELDS = (
+    "name", "given_name", "family_name", "valid_from", "valid_until", "credits", "result", "evidence",
+    "evidence_narrative", "activity_start", "activity_end", "identifier", "identifier_type",
+)  # fmt: skip
+"""The issue form's per-credential fields (the roster's column names)."""
 PAGE_SIZE = 50
 REVOKED_FILTER = "revoked"
 FILTERS = (*CREDENTIAL_STATES, REVOKED_FILTER)
@@ -118,6 +125,9 @@ def create_admin_blueprint(service: IssuerService) -> Blueprint:
             target = url_for(default)
         return redirect(target)  # type: ignore[return-value]
 
+    def active_achievements() -> list[Any]:
+        return [a for a in service.list_achievements(g.slug) if a.state == "active"]
+
     def dashboard_page(status: int = 200, **extra: Any) -> tuple[str, int]:
         slug = g.slug
         records = service.list_credentials(slug, limit=RECENT)
@@ -129,12 +139,15 @@ def create_admin_blueprint(service: IssuerService) -> Blueprint:
                 records=records,
                 batches=service.list_batches(slug, limit=RECENT),
                 templates=service.templates(),
+                achievements=active_achievements(),
                 reasons=list(REVOCATION_REASONS),
                 links=lambda r: links_for(base_url, r.id, r.url),
                 **extra,
             ),
             status,
         )
+
+    add_achievement_pages(bp, service, login_required)
 
     @bp.get("/login")
     @api_spec.validate(
@@ -223,28 +236,38 @@ def create_admin_blueprint(service: IssuerService) -> Blueprint:
     @request_body(
         form_body(
             {
+                "achievement": {"type": "string", "description": "achievement:<id> or template:<slug>."},
                 "template": {"type": "string"},
                 "email": {"type": "string"},
-                "name": {"type": "string"},
-                "valid_from": {"type": "string"},
+                **{f: {"type": "string"} for f in (*ADMIN_ISSUE_FIELDS, "allow_duplicate")},
             },
-            ["template", "email"],
+            ["email"],
         )
     )
     @login_required
     def issue() -> Any:
         """Issue one credential (form)."""
         form = request.form
+        chosen = form.get("achievement") or ""
+        kind, _, value = chosen.partition(":")
+        template = value if kind == "template" else (form.get("template") or None)
+        achievement = value if kind == "achievement" else None
+        text = {k: (form.get(k) or "").strip() or None for k in ADMIN_ISSUE_FIELDS}
         try:
             issued = service.issue(
                 g.slug,
-                form.get("template", ""),
+                template,
                 form.get("email", ""),
-                name=form.get("name") or None,
-                valid_from=form.get("valid_from") or None,
+                achievement=achievement,
+                allow_duplicate=form.get("allow_duplicate") == "on",
+                results=split_results(text.pop("result") or ""),
+                evidence_urls=(text.pop("evidence") or "").split(),
+                **text,
             )
-        except InputError as exc:
-            return dashboard_page(400, issue_error=str(exc), form=form)
+        except (InputError, ConflictError, ForbiddenError) as exc:
+            return dashboard_page(
+                409 if isinstance(exc, ConflictError) else 400, issue_error=str(exc), form=form
+            )
         flash(
             f"Issued {issued_what(issued.document)} to {form.get('name') or form.get('email')}: "
             f"credential {issued.id}.",
@@ -350,7 +373,9 @@ def create_admin_blueprint(service: IssuerService) -> Blueprint:
     @login_required
     def roster() -> Any:
         """The roster upload form."""
-        return render_template("admin_roster.html", templates=service.templates())
+        return render_template(
+            "admin_roster.html", templates=service.templates(), achievements=active_achievements()
+        )
 
     @bp.post("/roster")
     @api_spec.validate(
@@ -387,7 +412,10 @@ def create_admin_blueprint(service: IssuerService) -> Blueprint:
         template = request.form.get("template") or None
         if not data.strip():
             return render_template(
-                "admin_roster.html", templates=service.templates(), error="Choose a CSV file to upload."
+                "admin_roster.html",
+                templates=service.templates(),
+                achievements=active_achievements(),
+                error="Choose a CSV file to upload.",
             ), 400
         try:
             result = service.issue_roster(
@@ -404,6 +432,7 @@ def create_admin_blueprint(service: IssuerService) -> Blueprint:
             return render_template(
                 "admin_roster.html",
                 templates=service.templates(),
+                achievements=active_achievements(),
                 roster_error=exc,
                 valid_rows=valid_rows,
                 filename=filename,
