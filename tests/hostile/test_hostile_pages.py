@@ -259,8 +259,23 @@ def evil_issuer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Live
             service.issue("evil", "hostile", f"evil{i}@example.org", name=name).id
             for i, name in enumerate(names)
         ]
+        definition = {k: v for k, v in hostile_template().items() if k != "slug"}
+        definition["achievement"]["creditsAvailable"] = 5
+        definition["achievement"]["resultDescription"] = [
+            {"type": ["ResultDescription"], "name": hostile("result", 300), "resultType": "LetterGrade",
+             "allowedValue": [PAYLOAD[:190], "A"]},
+        ]  # fmt: skip
+        catalog = service.create_achievement("evil", definition)
+        ids.append(
+            service.issue(
+                "evil", None, "evil-catalog@example.org", achievement=catalog.id, name=PAYLOAD[:200],
+                credits=5, results=["A"], evidence_narrative=hostile("evidence", 2000),
+                evidence_urls=["https://example.org/" + "e" * 1500], identifier=PAYLOAD[:190],
+            ).id
+        )  # fmt: skip
         service.anchor_now("evil")
         service.revoke(ids[1], hostile("reason", 500), institution="evil")
+        live.catalog_id = catalog.id  # type: ignore[attr-defined]
         yield live, ids
 
 
@@ -287,6 +302,14 @@ def test_public_credential_pages_with_hostile_credentials(
         assert phone.page.url.endswith("/admin/credentials"), phone.page.url  # logged in
         assert "onerror=" in phone.page.inner_text("main")  # the names are shown, as text
         phone.assert_safe("admin credential list")
+        catalog_id = live.catalog_id  # type: ignore[attr-defined]
+        for path in (
+            "/admin/achievements",
+            f"/admin/achievements/{catalog_id}",
+            f"/achievements/{catalog_id}",
+        ):
+            phone.page.goto(live.url + path)
+            phone.assert_safe(path)
         for path in (
             "/",
             "/openapi.json",
