@@ -30,6 +30,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from web3.exceptions import BlockNotFound
 
 from issuer.anchoring import batches
@@ -224,6 +225,11 @@ class AnchoringWorker:
                     except ChainError as exc:
                         report = PassReport(errors=[str(exc)])
                         self.chain.invalidate()
+                    except (OperationalError, InterfaceError) as exc:
+                        # The database went away mid-pass (a restart, a failover): expected, not a bug,
+                        # so a warning without a traceback; the lease check reconnects next time.
+                        log.warning("Anchoring pass stopped, the database is unreachable: %s; retrying.", exc)
+                        report = PassReport(errors=["database unreachable"])
                     except Exception:
                         log.exception("Anchoring pass failed unexpectedly; retrying.")
                         report = PassReport(errors=["unexpected error"])
