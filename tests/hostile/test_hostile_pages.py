@@ -33,7 +33,7 @@ from werkzeug.serving import make_server
 
 from hostile.live import LiveIssuer, live_issuer
 from issuer.credential_builder import Recipient, build_credential
-from issuer.signing import sign
+from issuer.signing import sign, signing_time
 from issuer.templates import AchievementTemplate
 from verifier.web.app import create_app
 
@@ -194,8 +194,8 @@ def hostile_credentials(world: World) -> dict[str, dict[str, Any]]:
     unsigned = build_credential(
         template, inst.profile, Recipient(email="evil@example.org", name=hostile("holder"))
     )
-    signed = sign(unsigned, inst.key, inst.method)
-    signed["proof"] = [signed["proof"]]
+    # Signed as the issuer signs: no earlier than the key's registration (an older signature is INVALID).
+    signed = sign(unsigned, inst.key, inst.method, created=signing_time(inst.key_valid_from))
     (valid,) = world.anchor(inst, [signed])
     forged = copy.deepcopy(valid)
     forged["id"] = JS_URL + LONG
