@@ -40,7 +40,9 @@ def roster(rows: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _api_load(url: str, token: str, requests_total: int, concurrency: int) -> list[float]:
+def _api_load(
+    url: str, token: str, requests_total: int, concurrency: int, prefix: str = "api"
+) -> list[float]:
     """POST issue requests from `concurrency` threads; returns each request's latency (s)."""
     import requests
 
@@ -52,7 +54,7 @@ def _api_load(url: str, token: str, requests_total: int, concurrency: int) -> li
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {token}"
         for i in counter:
-            body = {"template": "bls", "email": f"api{i}@example.org", "name": f"Api {i}"}
+            body = {"template": "bls", "email": f"{prefix}{i}@example.org", "name": f"Api {i}"}
             t0 = time.perf_counter()
             response = session.post(url, json=body, timeout=30)
             elapsed = time.perf_counter() - t0
@@ -78,7 +80,7 @@ def compare_rosters(service: IssuerService, sizes: list[int], settings: Settings
         figures = []
         for label, pool in (("1 process", False), ("pool", True), ("auto", None)):
             start = time.perf_counter()
-            result = service.issue_roster("bench", roster(size), pool=pool)
+            result = service.issue_roster("bench", roster(size), pool=pool, allow_duplicates=True)
             elapsed = time.perf_counter() - start
             assert len(result.issued) == size
             figures.append(f"{label} {elapsed:6.2f} s ({size / elapsed:,.0f}/s)")
@@ -89,7 +91,7 @@ def compare_rosters(service: IssuerService, sizes: list[int], settings: Settings
     medcred = str(Path(sys.executable).parent / "medcred")
     start = time.perf_counter()
     subprocess.run(
-        [medcred, "issue-batch", "--institution", "bench", str(path)],
+        [medcred, "issue-batch", "--institution", "bench", "--allow-duplicates", str(path)],
         env=env,
         check=True,
         capture_output=True,
@@ -145,7 +147,7 @@ def main() -> None:
 
         text = roster(args.rows)
         start = time.perf_counter()
-        result = service.issue_roster("bench", text)
+        result = service.issue_roster("bench", text, allow_duplicates=True)
         elapsed = time.perf_counter() - start
         count = len(result.issued)
         print(f"CSV roster:     {count} credentials in {elapsed:.2f} s = {count / elapsed:,.0f}/s")
@@ -165,7 +167,7 @@ def main() -> None:
         web = start_web(service, host="127.0.0.1", port=18691)
         try:
             url = "http://127.0.0.1:18691/api/v1/institutions/bench/credentials"
-            _api_load(url, token, 20, 2)  # warm up
+            _api_load(url, token, 20, 2, "warmup")  # warm up (other recipients: no duplicates)
             context = multiprocessing.get_context("fork")
             start = time.perf_counter()
             with context.Pool(1) as pool:  # the load generator in its own process: no shared GIL
