@@ -29,6 +29,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import DetachedInstanceError
 from web3 import Web3
 
 from issuer.anchoring.chain import ChainAccess
@@ -143,10 +144,25 @@ def did_web_document_url(row: Institution) -> str | None:
 
 
 def did_document(row: Institution) -> dict[str, Any]:
-    """The institution's DID document (did:web: to serve; did:key: derived from the key)."""
+    """The institution's DID document (did:web: to serve; did:key: derived from the key).
+
+    A did:web document lists the current signing key and every earlier one (after a rotation), so
+    credentials signed with an earlier key keep verifying; the registry's key windows, not the DID
+    document, say when each key was valid.
+    """
     if row.did.startswith("did:web:"):
-        return did_web_document(row.did, [(WEB_KEY_FRAGMENT, row.signing_public_key)])
+        keys = [(_fragment(row.verification_method), row.signing_public_key)]
+        try:
+            earlier = list(row.earlier_keys)
+        except DetachedInstanceError:  # read outside its session: the current key only
+            earlier = []
+        keys += [(_fragment(k.verification_method), k.public_key) for k in earlier]
+        return did_web_document(row.did, keys)
     return did_key_document(row.did)
+
+
+def _fragment(verification_method: str) -> str:
+    return verification_method.partition("#")[2] or WEB_KEY_FRAGMENT
 
 
 def issuer_profile(row: Institution) -> IssuerProfile:
@@ -257,6 +273,16 @@ def ensure_registered(
     info = reader.issuer(row.eth_address)
     w3 = ctx.chain.w3
     if not info.registered:
+        holder = reader.issuer_by_did(row.did)
+        if holder.registered:
+            # The DID belongs to another account: this institution got a new account (the old one was
+            # compromised or lost); only governance can move the issuer to it.
+            outcome.state = row.registration_state = AWAITING_GOVERNANCE
+            outcome.actions = [
+                f"Governance must move issuer {row.did} from {holder.account} to this institution's "
+                f"account: medcred registry move-issuer {holder.account} {row.eth_address}"
+            ]
+            return outcome
         if not ctx.chain.is_dev:
             outcome.state = row.registration_state = AWAITING_GOVERNANCE
             outcome.actions = governance_actions(row)

@@ -18,7 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "registry": (
         "issuer.cli.registry_commands:registry",
-        "Deploy the CredentialRegistry contract and register, suspend or reinstate issuers.",
+        "Deploy the CredentialRegistry contract and register, suspend, reinstate or move issuers.",
     ),
     "run": (
         "issuer.cli.run_command:run",

@@ -97,3 +97,83 @@ def register(settings: Settings, slug: str) -> None:
     outcome = open_service(settings).register_institution(slug, progress=lambda m: click.echo(f"  {m}"))
     click.echo(f"Registration: {outcome.state}")
     print_registration(outcome)
+
+
+@institution.command("keys")
+@click.argument("slug")
+@click.pass_obj
+def keys(settings: Settings, slug: str) -> None:
+    """List the institution's signing keys: the current one and those it used before."""
+    from issuer.key_lifecycle import list_keys  # noqa: PLC0415
+
+    for key in list_keys(open_service(settings), slug):
+        data = key.to_json()
+        until = data["validUntil"] or "open-ended"
+        mark = "current" if key.current else "earlier"
+        click.echo(f"{mark:<8} {key.key_id}  {key.verification_method}  {data['validFrom']} .. {until}")
+
+
+@institution.command("rotate-key")
+@click.argument("slug")
+@click.pass_obj
+def rotate_key(settings: Settings, slug: str) -> None:
+    """New signing key: registered now, signing from now on; the old key's window closes once what
+    it signed is anchored, so every credential issued before stays VALID (did:web institutions)."""
+    from issuer.key_lifecycle import rotate_key as rotate  # noqa: PLC0415
+
+    change = rotate(open_service(settings), slug)
+    click.echo(f"New signing key {change.new_key} registered; it signs from now on.")
+    if change.retired_until:
+        click.echo(f"Key {change.retired_key} closed: valid until block time {change.retired_until}.")
+    for note in change.notes:
+        click.secho(note, fg="yellow")
+
+
+@institution.command("retire-key")
+@click.argument("slug")
+@click.option("--key", "key", required=True, metavar="KEY_ID", help="The key: its 0x id, or key-N.")
+@click.option(
+    "--as-of",
+    metavar="TIME",
+    help="When it stopped being trustworthy (ISO 8601 or unix seconds) [default: now].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@click.pass_obj
+def retire_key(settings: Settings, slug: str, key: str, as_of: str | None, as_json: bool) -> None:
+    """After a compromise: KEY is invalid from TIME on. Credentials signed (or anchored) with it at
+    or after TIME turn INVALID and are listed, so they can be issued again."""
+    import json  # noqa: PLC0415
+
+    from issuer.key_lifecycle import parse_time  # noqa: PLC0415
+    from issuer.key_lifecycle import retire_key as retire  # noqa: PLC0415
+
+    change = retire(open_service(settings), slug, key, parse_time(as_of) if as_of else None)
+    if as_json:
+        click.echo(json.dumps(change.to_json(), indent=2))
+        return
+    if change.new_key:
+        click.echo(f"New signing key {change.new_key} registered; it signs from now on.")
+    click.echo(f"Key {change.retired_key} retired: invalid from block time {change.retired_until} on.")
+    for note in change.notes:
+        click.secho(note, fg="yellow")
+    if not change.affected:
+        click.echo("No credential signed with it is affected.")
+        return
+    click.secho(f"{len(change.affected)} credential(s) now INVALID; issue them again:", fg="red")
+    for item in change.affected:
+        who = item.recipient_name or "(name hidden)"
+        click.echo(f"  {item.id}  {item.template:<8} {who}  signed {item.signed_at}")
+
+
+@institution.command("new-account")
+@click.argument("slug")
+@click.pass_obj
+def new_account(settings: Settings, slug: str) -> None:
+    """Give the institution a fresh Ethereum account (its old one was compromised or lost) and print
+    the governance command that moves the issuer to it."""
+    from issuer.account_move import new_account as make  # noqa: PLC0415
+
+    old, new = make(open_service(settings), slug)
+    click.echo(f"New account {new} (the old one was {old}).")
+    click.secho(f"Governance must move the issuer: medcred registry move-issuer {old} {new}", fg="yellow")
+    click.echo("then reinstate it if it is suspended: medcred registry reinstate " + new)

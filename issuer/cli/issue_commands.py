@@ -138,8 +138,6 @@ def issue(
     if temporary:
         click.echo(f"Issued credential {issued.id} (pending anchoring).", err=True)
         click.secho(TEMPORARY_NOTE, fg="yellow", err=True)
-        if output not in (None, "-") and not output.endswith(".pending.json"):
-            output = str(Path(output).with_suffix("")) + ".pending.json"
     else:
         click.echo(f"Issued and anchored credential {issued.id}.", err=True)
     _write_json(document, output)

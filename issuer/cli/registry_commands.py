@@ -22,7 +22,7 @@ def _when(ts: int) -> str:
 
 @click.group()
 def registry() -> None:
-    """Deploy the CredentialRegistry contract and register, suspend or reinstate issuers."""
+    """Deploy the CredentialRegistry contract and register, suspend, reinstate or move issuers."""
 
 
 @registry.command()
@@ -80,6 +80,56 @@ def reinstate(settings: Settings, address: str) -> None:
     ctx = open_registry(settings)
     result = ctx.writer(ctx.chain.governor()).reinstate_issuer(address)
     click.echo(f"Issuer {checksum(address)} reinstated in block {result.block_number}.")
+
+
+@registry.command("move-issuer")
+@click.argument("old")
+@click.argument("new")
+@click.pass_obj
+def move_issuer(settings: Settings, old: str, new: str) -> None:
+    """Governance: move issuer OLD (a compromised or lost account) to the account NEW.
+
+    Its id, DID, name, status, anchored roots, keys and revocations move along, so every credential
+    it issued keeps verifying; OLD can never be registered again. The status moves too: reinstate
+    NEW when ready (`medcred registry reinstate NEW`). The institution gets NEW with
+    `medcred institution new-account SLUG`.
+    """
+    ctx = open_registry(settings)
+    result = ctx.writer(ctx.chain.governor()).move_issuer(old, new)
+    info = ctx.reader.issuer(new)
+    click.echo(
+        f"Issuer {info.did} ({info.name}) moved from {checksum(old)} to {checksum(new)} in block "
+        f"{result.block_number}; it is {info.status.label}."
+    )
+
+
+@registry.command("restore-key")
+@click.argument("address")
+@click.option("--key", "key_id", required=True, metavar="KEY_ID", help="The key's id (0x fingerprint).")
+@click.option(
+    "--valid-from", metavar="TIME", help="Start (ISO 8601 or unix seconds) [default: its registration]."
+)
+@click.option("--valid-until", metavar="TIME", help="End (ISO 8601 or unix seconds) [default: open-ended].")
+@click.pass_obj
+def restore_key(
+    settings: Settings, address: str, key_id: str, valid_from: str | None, valid_until: str | None
+) -> None:
+    """Governance: set a key's validity window back, e.g. undo what a compromised account changed.
+
+    The window can never start before the key was registered.
+    """
+    from issuer.key_lifecycle import parse_time  # noqa: PLC0415
+
+    ctx = open_registry(settings)
+    key = ctx.reader.key(address, key_id)
+    start = parse_time(valid_from) if valid_from else key.registered_at
+    end = parse_time(valid_until) if valid_until else 0
+    result = ctx.writer(ctx.chain.governor()).restore_key_window(address, key_id, start, end)
+    until = _when(end) if end else "open-ended"
+    click.echo(
+        f"Key {key_id} of {checksum(address)} valid from {_when(start)} until {until} "
+        f"(block {result.block_number})."
+    )
 
 
 @registry.command()

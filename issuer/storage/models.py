@@ -26,7 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 # Credential states (the anchoring pipeline).
@@ -110,6 +110,28 @@ class Institution(Base):
     registry_address: Mapped[str | None] = mapped_column(String(42))
     """The registry the account and key were last seen registered on."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    earlier_keys: Mapped[list[SigningKey]] = relationship(
+        lazy="select", order_by="SigningKey.id", viewonly=True
+    )
+    """Signing keys this institution used before its current one (rotated or retired)."""
+
+
+class SigningKey(Base):
+    """A signing key an institution used before its current one: kept so that its did:web DID
+    document still lists it (credentials signed with it keep verifying while the registry's
+    window for it says so) and so that it can be retired after a compromise. Its secret is not kept."""
+
+    __tablename__ = "signing_keys"
+    __table_args__ = (UniqueConstraint("institution_id", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(66))
+    public_key: Mapped[str] = mapped_column(String(128))
+    verification_method: Mapped[str] = mapped_column(String(700))
+    valid_from: Mapped[int] = mapped_column(BigInteger)
+    valid_until: Mapped[int | None] = mapped_column(BigInteger)
+    replaced_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class StatusList(Base):

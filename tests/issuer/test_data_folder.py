@@ -86,7 +86,7 @@ def test_after_a_real_issue_anchor_cycle_everything_is_private(tmp_path: Path, u
         medcred(data, "registry", "deploy", env=env)
         medcred(data, "institution", "create", "Private School", "--slug", "ps", env=env)
         out = medcred(data, "issue", "--institution", "ps", "--template", "acls", "--email", "p@example.org",
-                      "-o", str(tmp_path / "c.json"), env=env)  # fmt: skip
+                      "-o", str(tmp_path / "c.json"), "--no-wait", env=env)  # fmt: skip
         assert "Traceback" not in out
         assert "self-check ok" in medcred(data, "anchor", env=env)
         credential_id = __import__("json").loads((tmp_path / "c.json").read_text())["id"]
