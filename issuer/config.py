@@ -17,6 +17,7 @@ and a gunicorn-hosted web layer all configure the service the same way:
 - `MEDCRED_CONFIRMATIONS`: blocks to wait after the anchoring transaction (1 on dev chains, else 3).
 - `MEDCRED_RETRY_BACKOFF`: `initial,max` seconds between retries while the chain is unreachable (`1,60`).
 - `MEDCRED_TEMPLATES`: a folder of extra achievement templates.
+- `MEDCRED_SMTP_*`, `MEDCRED_MAIL_*`, `MEDCRED_CLAIM_DAYS`: claim e-mails (issuer.delivery.mail_settings).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from issuer.public_url import DEFAULT_PUBLIC_URL, remembered_public_url
 from verifier.errors import MedCredError
@@ -39,6 +40,10 @@ PRODUCTION_CONFIRMATIONS = 3
 DEFAULT_RETRY = (1.0, 60.0)
 MAX_BATCH_SIZE = 65_536
 """Bigger batches make Merkle paths longer without saving gas that matters; also bounds memory."""
+
+
+if TYPE_CHECKING:
+    from issuer.delivery.mail_settings import MailSettings
 
 
 class ConfigError(MedCredError):
@@ -67,6 +72,10 @@ class ServiceConfig:
     """How often the anchoring worker looks for work."""
     recheck_interval: float = 300.0
     """How often the worker checks that anchored roots are still on chain (a reset dev chain)."""
+    mail: MailSettings | None = None
+    """Claim e-mails (issuer.delivery.mail_settings); None: the development mailbox defaults."""
+    mail_poll_interval: float = 2.0
+    """How often the delivery worker looks for e-mails to send."""
 
     @property
     def data_dir(self) -> Path:
@@ -94,14 +103,15 @@ class ServiceConfig:
         backoff = _backoff(env.get("MEDCRED_RETRY_BACKOFF"))
         confirmations = env.get("MEDCRED_CONFIRMATIONS")
         templates = env.get("MEDCRED_TEMPLATES")
+        from issuer.delivery.mail_settings import MailSettings  # noqa: PLC0415 - it needs ConfigError
+
+        public_base_url = _url(
+            env.get("MEDCRED_PUBLIC_URL") or remembered_public_url(settings.data_dir) or DEFAULT_PUBLIC_URL
+        )
         return cls(
             settings=settings,
             database_url=normalize_database_url(database_url),
-            public_base_url=_url(
-                env.get("MEDCRED_PUBLIC_URL")
-                or remembered_public_url(settings.data_dir)
-                or DEFAULT_PUBLIC_URL
-            ),
+            public_base_url=public_base_url,
             batch_size=_int(env, "MEDCRED_BATCH_SIZE", DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE),
             batch_max_age=_float(env, "MEDCRED_BATCH_MAX_AGE", DEFAULT_BATCH_MAX_AGE),
             confirmations=(
@@ -114,6 +124,7 @@ class ServiceConfig:
             if env.get("MEDCRED_MASTER_KEY_FILE")
             else None,
             template_folder=Path(templates) if templates else None,
+            mail=MailSettings.from_env(public_base_url, env),
         )
 
 

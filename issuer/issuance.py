@@ -709,12 +709,14 @@ def issue_requests(
     duplicate_keys: Sequence[str | None] | None = None,
     prebuilt: Sequence[dict[str, Any]] | None = None,
     cryptosuite: str = EDDSA_RDFC_2022,
+    extra_rows: Callable[[Sequence[str]], Sequence[tuple[type[Any], list[dict[str, Any]]]]] | None = None,
 ) -> list[IssuedCredential]:
     """Allocate, sign and store `requests` for `institution` (already validated).
 
     `duplicate_keys[i]` is stored with credential i (see `duplicate_key`); `prebuilt[i]`, when
     given, is credential i's complete unsigned document (VC-API issue), to which only the id and
-    the status entry are added before signing with `cryptosuite`.
+    the status entry are added before signing with `cryptosuite`. `extra_rows(ids)` gives rows
+    of other tables ((model, rows) pairs, e.g. the claim e-mails) inserted in the same transaction.
     """
     if not requests:
         return []
@@ -790,6 +792,9 @@ def issue_requests(
         )
     with db.session() as session:
         session.execute(insert(Credential), records)
+        for model, extra in extra_rows(ids) if extra_rows is not None else ():
+            if extra:
+                session.execute(insert(model), extra)
         templates = sorted({r.achievement.catalog_id or r.achievement.key for r in requests})
         record_event(
             session,

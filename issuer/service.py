@@ -38,6 +38,7 @@ from issuer.anchoring.worker import AnchoringWorker, WorkerHandle
 from issuer.config import ServiceConfig
 from issuer.credential_builder import AwardedAchievement
 from issuer.data_folder import secure_tree
+from issuer.delivery.desk import DeliveryDesk
 from issuer.institutions import (
     InstitutionInfo,
     RegistrationOutcome,
@@ -58,6 +59,7 @@ from issuer.issuance import (
     RosterError,
     RosterResult,
     RowError,
+    check_email,
     duplicate_key,
     issue_requests,
     make_request,
@@ -184,6 +186,8 @@ class IssuerService:
         """Unsealed signing keys by institution id, with the sealed value they came from."""
         self._cache_lock = threading.Lock()
         self._worker: WorkerHandle | None = None
+        self.delivery = DeliveryDesk(self.db, self.box, config)
+        """Claim links and claim e-mails (issuer.delivery.desk)."""
 
     def close(self) -> None:
         self.stop_worker()
@@ -419,6 +423,7 @@ class IssuerService:
         authorization: Authorization | None = None,
         achievement: str | None = None,
         allow_duplicate: bool = False,
+        deliver: bool | None = None,
         **details: Any,
     ) -> IssuedCredential:
         """Issue one credential: built, signed (eddsa-rdfc-2022), stored as pending.
@@ -429,7 +434,8 @@ class IssuerService:
         results, evidence_urls, evidence_narrative, activity_start, activity_end, identifier,
         identifier_type). DuplicateError (409) if this recipient already holds this achievement
         with the same validFrom day, unless `allow_duplicate`. `authorization` (from `authorize`
-        for this request) saves reading the institution again.
+        for this request) saves reading the institution again. `deliver`: e-mail the recipient a
+        claim link once anchored (None: the institution's default, on unless switched off).
         """
         if authorization is not None and authorization.institution.slug == slug:
             row = authorization.institution
@@ -453,6 +459,7 @@ class IssuerService:
             [request],
             base_url=self.config.public_base_url,
             duplicate_keys=keys,
+            extra_rows=self.delivery.rows_for(row, [request.email], deliver),
         )[0]
 
     def issue_credential(
@@ -467,7 +474,9 @@ class IssuerService:
 
         See `issuer.vc_issue` for what the caller may send and what MedCred sets. `options`:
         `achievement` (catalog id) or `template` when the subject has no achievement,
-        `cryptosuite` (eddsa-rdfc-2022, the default, or eddsa-jcs-2022), `allowDuplicate`.
+        `cryptosuite` (eddsa-rdfc-2022, the default, or eddsa-jcs-2022), `allowDuplicate`,
+        `deliverByEmail` (a claim e-mail to the recipient's address, if it has one; default: the
+        institution's setting).
         InputError (400) for a credential that is not valid, DuplicateError (409) for the same
         recipient, achievement and validFrom day again unless allowed.
         """
@@ -502,6 +511,11 @@ class IssuerService:
             duplicate_keys=keys,
             prebuilt=[prepared.document],
             cryptosuite=suite,
+            extra_rows=self.delivery.rows_for(
+                row,
+                [prepared.request.email if _is_email(prepared.request.email) else None],
+                options["deliverByEmail"] if isinstance(options.get("deliverByEmail"), bool) else None,
+            ),
         )[0]
 
     def issued_record(self, slug: str, issued: IssuedCredential) -> CredentialRecord:
@@ -598,6 +612,7 @@ class IssuerService:
         workers: int | None = None,
         pool: bool | None = None,
         allow_duplicates: bool = False,
+        deliver: bool | None = None,
     ) -> RosterResult:
         """Issue a CSV roster (see `issuer.issuance.parse_roster` for its columns).
 
@@ -606,7 +621,8 @@ class IssuerService:
         issued (same recipient, achievement and validFrom day) is a problem unless
         `allow_duplicates`. `progress(n)` is called as credentials are signed (for a progress bar).
         Signing uses up to `workers` processes (default: one per core) when that is measured to be
-        faster; `pool` True/False forces the choice (see `issuer.issuance.sign_all`).
+        faster; `pool` True/False forces the choice (see `issuer.issuance.sign_all`). `deliver`:
+        claim e-mails once anchored (None: the institution's default).
         """
         row = self._ready_to_sign(self._issuer(slug))
         valid, errors, total, keys = self._roster(row, source, default_template, allow_duplicates)
@@ -623,6 +639,7 @@ class IssuerService:
             pool=pool,
             progress=progress,
             duplicate_keys=keys,
+            extra_rows=self.delivery.rows_for(row, [request.email for _, request in valid], deliver),
         )
         return RosterResult(issued=issued, errors=errors, total_rows=total)
 
@@ -911,12 +928,14 @@ class IssuerService:
         return AnchoringWorker(self.db, self.box, self.chain, self.config, fault=fault)
 
     def start_worker(self) -> WorkerHandle:
-        """Run the anchoring worker on a background thread (idempotent)."""
+        """Run the anchoring worker and the delivery worker on background threads (idempotent)."""
         if self._worker is None or not self._worker.running:
             self._worker = self.worker().start()
+        self.delivery.start()  # claim e-mails: their own thread, never in anchoring's way
         return self._worker
 
     def stop_worker(self) -> None:
+        self.delivery.stop()
         if self._worker is not None:
             self._worker.stop()
             self._worker = None
@@ -968,6 +987,15 @@ class IssuerService:
                     f"within {timeout:.0f} s; it keeps retrying (see `medcred run`'s output)."
                 )
             time.sleep(0.5)
+
+
+def _is_email(text: str) -> bool:
+    """Whether a VC-API recipient key is an e-mail address (rather than a DID or a URL)."""
+    try:
+        check_email(text)
+    except InputError:
+        return False
+    return True
 
 
 def roster_report(errors: Sequence[RowError]) -> str:

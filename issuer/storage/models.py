@@ -5,7 +5,8 @@ The schema is owned by the Alembic scripts in `migrations/versions`; these class
 and PostgreSQL behave the same.
 
 What is deliberately *not* here: an e-mail address in clear (credentials name recipients by a
-salted hash), a private key in clear (sealed by `issuer.secrets`), an API token (only its hash).
+salted hash; the address a claim e-mail goes to is sealed like a private key), a private key in
+clear (sealed by `issuer.secrets`), an API token or a claim token (only their hashes).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -47,6 +49,19 @@ ACTIVE = "active"
 SUPERSEDED = "superseded"
 RETIRED = "retired"
 ACHIEVEMENT_STATES = (ACTIVE, SUPERSEDED, RETIRED)
+
+# E-mail delivery of claim links (issuer.delivery): waiting for the credential to be anchored,
+# queued (due at `next_attempt_at`), being sent, sent, failed (given up; `last_error` says why),
+# or off (not asked for; an admin can still send it).
+DELIVERY_WAITING = "waiting"
+DELIVERY_QUEUED = "queued"
+DELIVERY_SENDING = "sending"
+DELIVERY_SENT = "sent"
+DELIVERY_FAILED = "failed"
+DELIVERY_OFF = "off"
+DELIVERY_STATES = (
+    DELIVERY_WAITING, DELIVERY_QUEUED, DELIVERY_SENDING, DELIVERY_SENT, DELIVERY_FAILED, DELIVERY_OFF,
+)  # fmt: skip
 
 
 def utcnow() -> datetime:
@@ -97,6 +112,9 @@ class Institution(Base):
     email: Mapped[str | None] = mapped_column(String(256))
     include_names: Mapped[bool] = mapped_column(Boolean, default=True)
     """Whether credentials (and so the database) carry recipients' names in clear."""
+    deliver_email: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    """Whether recipients get a claim link by e-mail once their credential is anchored (each
+    roster or request may say otherwise)."""
     signing_public_key: Mapped[str] = mapped_column(String(128))
     signing_key_sealed: Mapped[str] = mapped_column(Text)
     verification_method: Mapped[str] = mapped_column(String(700))
@@ -321,3 +339,38 @@ class Event(Base):
     kind: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str | None] = mapped_column(String(256))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Delivery(Base):
+    """The claim e-mail of one credential (issuer.delivery): where it goes (sealed under the master
+    key, bound to the credential), a keyed fingerprint of the address (to find a learner's
+    credentials when they ask for a new link), and where sending stands."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_due", "state", "next_attempt_at"),)
+
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    email_sealed: Mapped[str] = mapped_column(Text)
+    email_key: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(16), default=DELIVERY_WAITING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    """When a queued e-mail is due (retries back off); while sending: when the sender's claim lapses."""
+    last_error: Mapped[str | None] = mapped_column(Text)
+    """Why the last attempt failed, in words (the address itself is never written here)."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    queued_at: Mapped[datetime | None] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class ClaimToken(Base):
+    """A claim link's token (`/claim/<token>`): only its SHA-256 is stored; it expires."""
+
+    __tablename__ = "claim_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    last_used_at: Mapped[datetime | None] = mapped_column()

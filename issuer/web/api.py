@@ -60,6 +60,7 @@ ROSTER_BODY = {
                 },
                 "allow_partial": {"type": "boolean"},
                 "allow_duplicates": {"type": "boolean"},
+                "deliver_by_email": {"type": "boolean"},
                 "template": {"type": "string", "maxLength": 2000},
             },
         }
@@ -241,6 +242,7 @@ def create_api_blueprint(service: IssuerService) -> Blueprint:
             allow_partial=options.allow_partial,
             default_template=options.template,
             allow_duplicates=options.allow_duplicates,
+            deliver=options.deliver_by_email,
         )
         return (
             jsonify(

@@ -112,6 +112,12 @@ class IssueRequest(Request):
         validation_alias=AliasChoices("allowDuplicate"),
         description="Issue even if the recipient holds this achievement with the same validFrom day.",
     )
+    deliver_by_email: bool | None = Field(
+        None,
+        validation_alias=AliasChoices("deliverByEmail"),
+        description="E-mail the recipient a claim link once the credential is anchored (default: the "
+        "institution's setting, on unless switched off).",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -176,6 +182,7 @@ class IssueRequest(Request):
             "identifier": identifier.value if isinstance(identifier, ExtraIdentifier) else identifier,
             "identifier_type": identifier.identityType if isinstance(identifier, ExtraIdentifier) else None,
             "allow_duplicate": self.allow_duplicate,
+            "deliver": self.deliver_by_email,
         }
 
 
@@ -220,11 +227,21 @@ class RosterOptions(BaseModel):
         max_length=2000,
         description="Achievement (catalog id, humanCode, name, or template) for rows without one.",
     )
+    deliver_by_email: bool | None = Field(
+        None,
+        description="E-mail each recipient a claim link once anchored (default: the institution's "
+        "setting, on unless switched off).",
+    )
 
     @field_validator("allow_partial", "allow_duplicates", mode="before")
     @classmethod
     def _empty_is_false(cls, value: Any) -> Any:
         return False if value in ("", None) else value
+
+    @field_validator("deliver_by_email", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: Any) -> Any:
+        return None if value == "" else value
 
 
 def split_ids(value: Any) -> Any:
@@ -305,6 +322,11 @@ class VcIssueOptions(BaseModel):
     )
     allowDuplicate: bool = Field(  # the VC API's camelCase
         False, description="Issue even if the recipient holds this achievement with the same validFrom day."
+    )
+    deliverByEmail: bool | None = Field(
+        None,
+        description="E-mail the recipient (credentialSubject.email) a claim link once anchored "
+        "(default: the institution's setting, on unless switched off).",
     )
 
 

@@ -3,7 +3,8 @@
     app = create_app(service, verifier_config)
 
 Blueprints, one job each: `api` (JSON API, /api/v1), `vcapi` (VC-API issue/status, status lists),
-`public` (credential pages, QR codes, certificates, DID documents), `admin` (the admin UI), and the
+`public` (credential pages, QR codes, certificates, DID documents), `admin` (the admin UI),
+`claim` (the learner's claim page, issuer.web.claim), and the
 verifier's own blueprint (the /verify page and POST /credentials/verify). Errors are answered by
 issuer.web.errors; security headers come from the verifier's shared `add_security_headers`.
 """
@@ -22,6 +23,7 @@ from issuer.web.achievement_pages import create_achievement_pages_blueprint
 from issuer.web.achievements_api import create_achievements_blueprint
 from issuer.web.admin import create_admin_blueprint
 from issuer.web.api import create_api_blueprint
+from issuer.web.claim import VERIFIER_CONFIG, create_claim_blueprint, limit_new_link_requests
 from issuer.web.errors import register_error_handlers
 from issuer.web.limits import MAX_JSON_BYTES, MAX_UPLOAD_BYTES
 from issuer.web.openapi import issuer_openapi_document
@@ -97,7 +99,10 @@ def create_app(
     app.register_blueprint(create_achievements_blueprint(service))
     app.register_blueprint(create_achievement_pages_blueprint(service))
     app.register_blueprint(create_admin_blueprint(service))
-    install_login_limits(app, service)
+    app.extensions[VERIFIER_CONFIG] = own  # the claim page verifies in-process with this
+    app.register_blueprint(create_claim_blueprint(service, own))
+    limiter = install_login_limits(app, service)
+    limit_new_link_requests(app, limiter)
 
     documents: list[str] = []
 
