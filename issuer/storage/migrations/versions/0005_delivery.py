@@ -1,7 +1,7 @@
 """Claim e-mails (deliveries), claim tokens, the institution's delivery default.
 
 Revision ID: 0005_delivery
-Revises: 0003_achievements
+Revises: 0004_signing_keys
 Create Date: 2026-11-30 09:55:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_delivery"
-down_revision = "0003_achievements"
+down_revision = "0004_signing_keys"
 branch_labels = None
 depends_on = None
 
