@@ -441,6 +441,19 @@ def _list(numbers: list[int]) -> str:
     return ", ".join(str(n) for n in numbers)
 
 
+def _might_be_jwt(data: bytes | str) -> bool:
+    """Whether the input could be a compact JWS (a VC-JWT presentation): JSON text, which starts
+    with `{` or `[`, is ruled out without decoding it."""
+    head = data[:64].lstrip()
+    if isinstance(head, bytes):
+        head = head.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace")
+    head = head.lstrip("\ufeff \t\r\n")
+    if head[:1] in ("{", "[", ""):
+        return False
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    return vc_jwt.looks_like_jwt(text.lstrip("\ufeff"))
+
+
 def verify_submission(
     verifier: Verifier,
     data: bytes | str,
@@ -457,8 +470,7 @@ def verify_submission(
     credential goes through `Verifier.verify_bytes` unchanged and at the same speed: only text that
     names VerifiablePresentation, or is a JWT, is parsed here first. Never raises for bad input.
     """
-    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
-    if not might_be_presentation(data) and not vc_jwt.looks_like_jwt(text.lstrip("\ufeff")):
+    if not might_be_presentation(data) and not _might_be_jwt(data):
         return verifier.verify_bytes(data, recipient=recipient, source=source)
     try:
         parsed = parse_input(data, max_bytes=MAX_CREDENTIAL_BYTES)

@@ -49,6 +49,11 @@ CHECK_LABELS = {
     "trust": "Trusted issuer",
     "holder": "Holder",
     "presentation": "Presentation",
+    "holder_proof": "Holder's signature",
+    "challenge": "Challenge",
+    "domain": "Domain",
+    "holder_binding": "Holder binding",
+    "trust_list": "Trust list",
 }
 """What a person reads for each check's `name` (a machine name that stays stable in --json)."""
 

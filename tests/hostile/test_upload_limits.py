@@ -120,9 +120,11 @@ def test_zip_bombs_to_verify_batch_are_refused_with_bounded_memory(tmp_path: Pat
     liar = tmp_path / "lying-bomb.zip"
     _lying_zip(liar, real_size=300 * 1024 * 1024, claimed=1_000_000)
     report = tmp_path / "report.json"
+    trust = tmp_path / "verifier.toml"  # something must be trusted, or verify-batch cannot check (exit 2)
+    trust.write_text('[[trusted_issuer]]\ndid = "did:web:school.example"\nname = "School"\n')
     code, output, peak = _run_measured(
-        [sys.executable, "-m", "verifier", "verify-batch", "--workers", "1", "--report", str(report),
-         str(honest), str(liar)],
+        [sys.executable, "-m", "verifier", "verify-batch", "--config", str(trust), "--workers", "1",
+         "--report", str(report), str(honest), str(liar)],
         tmp_path,
     )  # fmt: skip
     assert code == 1, output
