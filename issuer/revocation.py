@@ -144,6 +144,52 @@ def push_revocations(
     return done
 
 
+def recheck_revocations(
+    db: Database,
+    chain: ChainAccess,
+    batch_ids: list[int] | None = None,
+    revoked_since: datetime | None = None,
+) -> list[str]:
+    """Credentials recorded as revoked on chain whose bit the registry no longer holds (a chain
+    rollback lost the revoking transaction), among those of `batch_ids` or revoked since
+    `revoked_since`: their transaction is forgotten, so that `push_revocations` sends the
+    revocation again. Returns their ids. ChainError if the chain is unreachable."""
+    if not batch_ids and revoked_since is None:
+        return []
+    query = (
+        select(Credential.id, Credential.leaf_index, Batch.root, Institution.eth_address)
+        .join(Batch, Batch.id == Credential.batch_id)
+        .join(Institution, Institution.id == Batch.institution_id)
+        .where(
+            Credential.revoked.is_(True),
+            Credential.revocation_tx.is_not(None),
+            Credential.state == ANCHORED,
+        )
+    )
+    if batch_ids:
+        query = query.where(Credential.batch_id.in_(batch_ids))
+    if revoked_since is not None:
+        query = query.where(Credential.revoked_at >= revoked_since)
+    with db.reader() as session:
+        rows = list(session.execute(query))
+    if not rows:
+        return []
+    reader = chain.fresh_reader()
+    lost = [row.id for row in rows if not reader.is_revoked(row.eth_address, row.root, int(row.leaf_index))]
+    if lost:
+        log.warning(
+            "%d on-chain revocation(s) are no longer on the chain (rollback): sending again.", len(lost)
+        )
+        with db.session() as session:
+            session.execute(
+                update(Credential)
+                .where(Credential.id.in_(lost))
+                .values(revocation_tx=None)
+                .execution_options(synchronize_session=False)
+            )
+    return lost
+
+
 def credential_revocation_state(row: Credential) -> str:
     if not row.revoked:
         return "active"

@@ -112,7 +112,7 @@ class Anchorer:
             if found.exists:
                 tx_hash = self._anchoring_tx(institution.eth_address, root, found.block_number, known_tx)
                 return self._finish(batch_id, institution, tx_hash, found.block_number)
-            if known_tx is not None and self._wait_known(known_tx):
+            if known_tx is not None and self._wait_known(known_tx, batch_id, institution, root, size):
                 known_tx = None
                 continue  # it was mined: look again (it may have reverted or been re-orged away)
             known_tx = None
@@ -121,6 +121,12 @@ class Anchorer:
             except TransactionRevertedError as exc:
                 if exc.error_name != "RootAlreadyAnchored":
                     raise
+            except TransactionTimeoutError:
+                # Sent but not mined within the timeout: the fees are too low for the network now.
+                stuck = self._recorded_tx(batch_id)
+                if stuck is None:
+                    raise
+                self._replace_stuck(stuck, batch_id, institution, root, size)
         raise ChainError(f"Root {root} could not be anchored after several attempts.")
 
     def _send(self, batch_id: int, institution: Institution, root: str, size: int) -> None:
@@ -138,8 +144,17 @@ class Anchorer:
         log.info("Anchored root %s (%d credentials) in tx %s", root, size, result.tx_hash)
         self.fault("receipt")
 
-    def _wait_known(self, tx_hash: str) -> bool:
-        """True if the recorded transaction exists (mined now, after waiting); False if the node lost it."""
+    def _recorded_tx(self, batch_id: int) -> str | None:
+        with self.db.reader() as session:
+            batch = session.get(Batch, batch_id)
+            return batch.tx_hash if batch is not None else None
+
+    def _wait_known(
+        self, tx_hash: str, batch_id: int, institution: Institution, root: str, size: int
+    ) -> bool:
+        """True if the recorded transaction was mined (now, after waiting) or replaced by one that
+        was; False if the node lost it. A transaction still pending after the timeout (fees too low
+        for the network) is replaced by the same call with higher fees (EIP-1559 replacement)."""
         w3 = self.chain.context().chain.w3
         wanted = HexBytes(tx_hash)
 
@@ -158,11 +173,33 @@ class Anchorer:
                     wanted, timeout=self.chain.timeout, poll_latency=0.1
                 ),
             )
-        except TimeExhausted as exc:
-            raise TransactionTimeoutError(
-                f"Transaction {tx_hash} is still pending after {self.chain.timeout:.0f} s."
-            ) from exc
+        except TimeExhausted:
+            self._replace_stuck(tx_hash, batch_id, institution, root, size)
         return True
+
+    def _replace_stuck(
+        self, tx_hash: str, batch_id: int, institution: Institution, root: str, size: int
+    ) -> None:
+        """Outbid our own stuck anchoring transaction (same nonce, higher fees) and wait for it."""
+        log.warning(
+            "Anchoring transaction %s of batch %s is still pending after %.0f s: replacing it with "
+            "higher fees.", tx_hash, batch_id, self.chain.timeout,
+        )  # fmt: skip
+
+        def on_sent(new_hash: str) -> None:
+            batches.record_sent(self.db, batch_id, new_hash)
+
+        writer = self.chain.writer(eth_account(institution, self.box), on_sent=on_sent)
+        try:
+            writer.replace_anchor(tx_hash, root, size)
+        except TransactionRevertedError as exc:
+            if exc.error_name != "RootAlreadyAnchored":
+                raise
+        except TransactionTimeoutError:
+            raise
+        except ChainError as exc:
+            # The stuck one was mined meanwhile ("nonce too low"): the next look at the chain tells.
+            log.info("Replacement of %s not sent (%s); looking at the chain again.", tx_hash, exc)
 
     def _anchoring_tx(self, account: str, root: str, block_number: int, known_tx: str | None) -> str:
         """The transaction that put `root` on chain for `account` (its RootAnchored event)."""

@@ -8,11 +8,12 @@ One pass (`run_once`) does, in order:
 4. send the on-chain revocations that are due;
 5. re-check a slice of anchored roots against the registry, and put lost ones back to submitted
    (a development chain restarted from an older state, a reorg, a new registry), which the next
-   pass anchors again with the same root.
+   pass anchors again with the same root; in the batches still anchored, revocations whose bit the
+   registry lost are sent again.
 
 The slice is old roots (`recheck_interval`), which would leave a freshly anchored batch unchecked
 for minutes if the chain drops the block holding it (anvil killed loses its last second; a reorg).
-So the worker also remembers the newest block it anchored in, by hash, and checks at each pass
+So the worker also remembers the newest block it anchored or revoked in, by hash, and checks at each pass
 (and before moving on to a newer block) that the chain still has that block; if it does not,
 recent blocks were lost and step 5 re-checks every anchored root at once.
 
@@ -38,7 +39,7 @@ from issuer.anchoring.anchorer import AnchoredBatch, Anchorer, FaultHook
 from issuer.anchoring.chain import ChainAccess
 from issuer.anchoring.lease import Lease
 from issuer.config import ServiceConfig
-from issuer.revocation import push_revocations
+from issuer.revocation import push_revocations, recheck_revocations
 from issuer.secrets import SecretBox
 from issuer.storage.database import Database
 from issuer.storage.models import Institution, utcnow
@@ -53,6 +54,8 @@ class PassReport:
     anchored: list[AnchoredBatch] = field(default_factory=list)
     revoked: dict[str, str] = field(default_factory=dict)
     lost: list[int] = field(default_factory=list)
+    revocations_lost: list[str] = field(default_factory=list)
+    """Credentials whose on-chain revocation a rollback lost (sent again in the same pass)."""
     errors: list[str] = field(default_factory=list)
 
 
@@ -152,15 +155,18 @@ class AnchoringWorker:
     def _note_anchored(self, anchored: AnchoredBatch) -> None:
         if anchored.self_check == "root_not_anchored":
             self._rewound = True  # the chain lost the block between the receipt and the self-check
-        if not anchored.block_hash:
-            return
-        if self._tip is not None and anchored.block_number >= self._tip[0]:
+        if anchored.block_hash:
+            self._note_block(anchored.block_number, anchored.block_hash)
+
+    def _note_block(self, number: int, block_hash: str) -> None:
+        """Remember the newest block holding one of our transactions (anchor or revocation)."""
+        if self._tip is not None and number >= self._tip[0]:
             try:  # a newer block replaces the tip only once the tip is known to be intact
                 self._check_tip()
             except ChainError:
                 self._rewound = True  # cannot tell: re-check everything rather than miss a loss
-        if self._tip is None or anchored.block_number >= self._tip[0]:
-            self._tip = (anchored.block_number, anchored.block_hash)
+        if self._tip is None or number >= self._tip[0]:
+            self._tip = (number, block_hash)
 
     def _anchor(self, batch_id: int, report: PassReport) -> bool:
         try:
@@ -177,7 +183,13 @@ class AnchoringWorker:
 
     def _revocations(self, report: PassReport) -> None:
         try:
-            report.revoked.update(push_revocations(self.db, self.box, self.chain))
+            sent = push_revocations(self.db, self.box, self.chain)
+            report.revoked.update(sent)
+            w3 = self.chain.context().chain.w3
+            for tx_hash in set(sent.values()):
+                # Watched like anchors: a rollback losing this block re-checks the revocations too.
+                receipt: Any = call_node(w3, lambda h=tx_hash: w3.eth.get_transaction_receipt(h))
+                self._note_block(int(receipt["blockNumber"]), "0x" + bytes(receipt["blockHash"]).hex())
         except ChainError as exc:
             log.warning("On-chain revocation failed, will retry: %s", exc)
             report.errors.append(str(exc))
@@ -187,12 +199,17 @@ class AnchoringWorker:
         older_than = utcnow() - timedelta(seconds=0 if everything else self.config.recheck_interval)
         with self.db.reader() as session:
             rows = batches.batches_to_recheck(session, older_than, limit=100_000 if everything else 200)
-        if not rows:
-            if everything:
-                self._rewound = False
-            return
+        lost: list[int] = []
         try:
-            lost = self.anchorer.recheck(rows)
+            if rows:
+                lost = self.anchorer.recheck(rows)
+            kept = [b.id for b in rows if b.id not in set(lost)]
+            report.revocations_lost.extend(recheck_revocations(self.db, self.chain, kept))
+            # Recent revocations too (sent by the API as well as by this worker), whose blocks are
+            # young: a rollback loses the newest blocks first.
+            recent = utcnow() - timedelta(seconds=self.config.recheck_interval)
+            again = recheck_revocations(self.db, self.chain, revoked_since=recent)
+            report.revocations_lost.extend(i for i in again if i not in report.revocations_lost)
         except ChainError as exc:
             report.errors.append(str(exc))
             self.chain.invalidate()
@@ -202,6 +219,8 @@ class AnchoringWorker:
         report.lost.extend(lost)
         for batch_id in lost:
             self._anchor(batch_id, report)
+        if report.revocations_lost:
+            self._revocations(report)  # send again what the rollback lost, now
 
     # ------------------------------------------------------------------ the loop
 

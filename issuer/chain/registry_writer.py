@@ -160,6 +160,13 @@ class RegistryWriter:
         count = _uint(count, MAX_BATCH_SIZE, "The batch size")
         return self.sender.transact(self.f.anchor(root, count), f"Anchoring root 0x{root.hex()}")
 
+    def replace_anchor(self, stuck_hash: str, root: bytes | str, count: int) -> TxResult:
+        """`anchor(root, count)` again in place of the stuck pending transaction `stuck_hash`
+        (same nonce, higher EIP-1559 fees)."""
+        root = as_bytes32(root)
+        count = _uint(count, MAX_BATCH_SIZE, "The batch size")
+        return self.sender.replace(stuck_hash, self.f.anchor(root, count), f"Anchoring root 0x{root.hex()}")
+
     def revoke(self, root: bytes | str, index: int, reason: str | int = 0) -> TxResult:
         root = as_bytes32(root)
         index = _uint(index, UINT32_MAX, "The leaf index")

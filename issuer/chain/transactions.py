@@ -38,6 +38,9 @@ def _reverts() -> tuple[type[BaseException], ...]:
 
 DEFAULT_PRIORITY_FEE_WEI = 1_000_000_000  # 1 gwei, when the node offers no suggestion
 GAS_MARGIN = 1.2
+REPLACEMENT_BUMP = 1.25
+"""A replacement must outbid the stuck transaction's fees: nodes want at least +10% on both the
+max fee and the priority fee (geth, anvil); 25% clears that with room."""
 
 
 class TransactionRevertedError(ChainError):
@@ -102,6 +105,44 @@ class TransactionSender:
         """Send a contract call and wait for it; raise a ChainError subclass with a clear sentence."""
         tx = self._simulate(fn, description)
         return self._send(tx, description, lambda: self._simulate(fn, description))
+
+    def replace(self, stuck_hash: str, fn: ContractFunction, description: str) -> TxResult:
+        """Send `fn` again in place of the pending transaction `stuck_hash`: the same nonce, with
+        EIP-1559 fees raised by REPLACEMENT_BUMP over the stuck one's (and at least today's), so the
+        node swaps it in and only one of the two can ever be mined. Waits for the receipt."""
+        stuck = call_node(self.w3, lambda: self.w3.eth.get_transaction(HexBytes(stuck_hash)))
+        tx = self._simulate(fn, description)
+        with self._lock:
+            tx = dict(tx)
+            for key in ("gasPrice", "maxFeePerGas", "maxPriorityFeePerGas", "nonce"):
+                tx.pop(key, None)
+            fees = self._fees()
+            old_priority = int(stuck.get("maxPriorityFeePerGas") or stuck.get("gasPrice") or 0)
+            old_max = int(stuck.get("maxFeePerGas") or stuck.get("gasPrice") or 0)
+            priority = max(fees.get("maxPriorityFeePerGas", 0), int(old_priority * REPLACEMENT_BUMP) + 1)
+            max_fee = max(
+                fees.get("maxFeePerGas", fees.get("gasPrice", 0)), int(old_max * REPLACEMENT_BUMP) + 1
+            )
+            tx.update(
+                {
+                    "maxPriorityFeePerGas": priority,
+                    "maxFeePerGas": max(max_fee, priority),
+                    "nonce": int(stuck["nonce"]),
+                    "chainId": int(call_node(self.w3, lambda: self.w3.eth.chain_id)),
+                    "from": self.address,
+                }
+            )
+            tx["gas"] = max(int(tx.get("gas") or 0), int(stuck["gas"]))
+            self._check_funds(tx, description)
+            signed = self.account.sign_transaction(tx)
+            tx_hash = call_node(self.w3, lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction))
+            log.info(
+                "%s: replaced stuck %s by %s (max fee %d -> %d wei)",
+                description, stuck_hash, HexBytes(tx_hash).hex(), old_max, tx["maxFeePerGas"],
+            )  # fmt: skip
+            if self.on_sent is not None:
+                self.on_sent("0x" + bytes(tx_hash).hex())
+        return self._wait(HexBytes(tx_hash), description, lambda: self._simulate(fn, description))
 
     def deploy(self, abi: list[dict[str, Any]], bytecode: str, *args: Any, description: str) -> TxResult:
         constructor = self.w3.eth.contract(abi=abi, bytecode=bytecode).constructor(*args)

@@ -28,6 +28,7 @@ from issuer.service import IssuerService
 from issuer.storage.database import Database
 from issuer.web.app import create_app
 from verifier.config import VerifierConfig
+from verifier.merkle import check_inclusion
 from verifier.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -109,3 +110,26 @@ def test_database_unreachable_is_503_problem_other_driver_errors_500(
     response = client.post("/api/v1/institutions/sim/credentials", json=body, headers=headers)
     assert response.status_code == 500
     assert response.json["type"].endswith("internal")
+
+
+def test_an_on_chain_revocation_lost_in_a_rollback_is_sent_again(service: IssuerService) -> None:
+    """The chain loses the block holding a revocation (anvil restarted from older state, a reorg):
+    the worker notices the block is gone, finds the registry's bit unset and revokes again."""
+    w3 = memory_chain().w3
+    worker = service.worker()
+    (issued,) = service.issue_roster("sim", roster(1)).issued
+    worker.run_once(force_all=True)  # anchored; this block survives
+    snapshot = w3.testing.snapshot()
+    assert service.revoke(issued.id, "misconduct").on_chain == "revoked"  # sent by the service
+    account = service.get_institution("sim").eth_address
+    inclusion = check_inclusion(service.get_credential(issued.id).document)
+    assert inclusion.anchor is not None
+    root, leaf = inclusion.anchor.merkle_root, inclusion.anchor.leaf_index
+    assert service.chain.fresh_reader().is_revoked(account, root, leaf)
+    w3.testing.revert(snapshot)  # the revocation's block is gone, the anchoring block is not
+    assert not service.chain.fresh_reader().is_revoked(account, root, leaf)
+    report = worker.run_once()  # an ordinary pass
+    assert report.revocations_lost == [issued.id]
+    assert issued.id in report.revoked
+    assert service.chain.fresh_reader().is_revoked(account, root, leaf)
+    assert not worker.run_once().revocations_lost  # healed: no endless re-sending
