@@ -268,11 +268,13 @@ def create_admin_blueprint(service: IssuerService) -> Blueprint:
             return dashboard_page(
                 409 if isinstance(exc, ConflictError) else 400, issue_error=str(exc), form=form
             )
-        flash(
-            f"Issued {issued_what(issued.document)} to {form.get('name') or form.get('email')}: "
-            f"credential {issued.id}.",
-            "ok",
+        subject = issued.document.get("credentialSubject")
+        named = subject.get("name") if isinstance(subject, dict) else None
+        given = " ".join(filter(None, (form.get("given_name"), form.get("family_name"))))
+        recipient = (
+            (named if isinstance(named, str) else None) or form.get("name") or given or form.get("email")
         )
+        flash(f"Issued {issued_what(issued.document)} to {recipient}: credential {issued.id}.", "ok")
         return redirect(url_for("admin.dashboard") + "#recent")
 
     @bp.get("/credentials")
