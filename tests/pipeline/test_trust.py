@@ -205,3 +205,30 @@ def test_the_page_names_the_trust_basis_and_flags_an_untrusted_name(world: World
     page = trusted.post("/verify", data={"credential_json": json.dumps(FOREIGN)}).get_data(as_text=True)
     assert 'data-status="VALID"' in page
     assert '<dd id="trust">Trusted by name in your configuration ([[trusted_issuer]]); not anchored' in page
+
+
+def test_a_presentation_mixing_a_list_trusted_and_a_registry_credential(
+    world: World, institution: Institution, tmp_path: Path
+) -> None:
+    """A nurse presents a foreign badge (issuer on a trust list) with an anchored MedCred credential."""
+    from verifier.presentation import PresentationReport, verify_submission
+
+    from .reference_wallet import sign_presentation
+
+    (anchored,) = world.issue_anchored(institution)
+    signed = sign_presentation([FOREIGN, anchored], challenge="c-mix", domain="board.example.org")
+    assert signed.presentation is not None, signed.error
+    data = json.dumps(signed.presentation)
+    untrusted = verify_submission(
+        Verifier(world.config()), data, challenge="c-mix", domain="board.example.org"
+    )
+    assert isinstance(untrusted, PresentationReport) and untrusted.status == INVALID
+    assert untrusted.headline.startswith("Credential 1 of 2: Issuer not trusted")
+    (tmp_path / "list.json").write_text(json.dumps(dcc_registry((FOREIGN_DID, "Example School of Nursing"))))
+    config = _config(tmp_path, world, '[[trust_list]]\nname = "Nursing board"\nsource = "list.json"\n')
+    report = verify_submission(Verifier(config), data, challenge="c-mix", domain="board.example.org")
+    assert isinstance(report, PresentationReport) and report.status == VALID, report.to_json()
+    assert [c.report.summary.trust.split(";")[0].split(":")[0] for c in report.credentials] == [
+        "trusted by list Nursing board",
+        "anchored on a trusted registry",
+    ]
