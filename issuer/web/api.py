@@ -20,6 +20,7 @@ from issuer.web.api_models import (
     BatchQuery,
     CredentialList,
     CredentialSummary,
+    DeliverySummary,
     ExportRequest,
     Institution,
     IssueRequest,
@@ -34,7 +35,7 @@ from issuer.web.api_models import (
 from issuer.web.auth import READ_SCOPES, authorized_first, require, require_any, require_authorization
 from issuer.web.exports import all_ids, anchor_first, check_ids, export_filename, stream_zip
 from issuer.web.idempotent import idempotent
-from issuer.web.presenters import batch_summary, credential_summary, iso
+from issuer.web.presenters import batch_summary, credential_summary, delivery_summary, iso
 from verifier.errors import InputError
 from verifier.web.openapi import BEARER, Media, Responses, api_spec, problems, request_body, validated
 
@@ -99,6 +100,9 @@ def create_api_blueprint(service: IssuerService) -> Blueprint:
     def summary(credential_id: str, *, document: bool = False) -> dict[str, Any]:
         record = service.get_credential(credential_id)
         out = credential_summary(record, base_url)
+        delivery = service.delivery.state(record.id)
+        if delivery is not None:
+            out["delivery"] = delivery_summary(delivery)
         if document:
             out["credential"] = record.document
         return out
@@ -143,9 +147,16 @@ def create_api_blueprint(service: IssuerService) -> Blueprint:
         records = service.list_credentials(
             slug, state=query.state, revoked=query.revoked, limit=query.limit, offset=query.offset
         )
+        deliveries = service.delivery.states([r.id for r in records])
+        summaries = []
+        for r in records:
+            out = credential_summary(r, base_url)
+            if r.id in deliveries:
+                out["delivery"] = delivery_summary(deliveries[r.id])
+            summaries.append(out)
         return jsonify(
             {
-                "credentials": [credential_summary(r, base_url) for r in records],
+                "credentials": summaries,
                 "limit": query.limit,
                 "offset": query.offset,
             }
@@ -216,6 +227,20 @@ def create_api_blueprint(service: IssuerService) -> Blueprint:
                 "credential": summary(outcome.credential_id),
             }
         )
+
+    @bp.post("/institutions/<slug>/credentials/<uuid:credential_id>/delivery")
+    @authorized_first(issuer_token)
+    @api_spec.validate(
+        resp=Responses(HTTP_202=DeliverySummary, **READ_ERRORS, **problems(409)),
+        tags=["api"],
+        security=BEARER,
+        skip_validation=True,
+    )
+    def resend(slug: str, credential_id: Any) -> tuple[Response, int]:
+        """(Re)send the claim e-mail with a new claim link: now if anchored, else once anchored
+        (issue scope). 404 if it was issued without an e-mail address, 409 if revoked."""
+        state = service.delivery.resend(str(credential_id), slug)
+        return jsonify(delivery_summary(state)), 202
 
     @bp.post("/institutions/<slug>/rosters")
     @authorized_first(issuer_token)

@@ -366,6 +366,20 @@ class Links(Answer):
     verify: str
 
 
+class DeliverySummary(Answer):
+    """Where the credential's claim e-mail stands."""
+
+    state: Literal["waiting", "queued", "sending", "sent", "failed", "off"] = Field(
+        description="waiting (for anchoring), queued (due at nextAttemptAt), sending, sent, failed "
+        "(lastError says why; resend to try again) or off (not asked for; resend sends it)."
+    )
+    attempts: int
+    lastError: str | None = None
+    nextAttemptAt: str | None = None
+    queuedAt: str | None = None
+    sentAt: str | None = None
+
+
 class CredentialSummary(Answer):
     """What the API says about a credential; `credential` is the document itself where asked."""
 
@@ -391,6 +405,9 @@ class CredentialSummary(Answer):
         description="True until anchored: the document is then a temporary file (see `note`)."
     )
     note: str | None = Field(None, description="Why a not-yet-anchored document is temporary.")
+    delivery: DeliverySummary | None = Field(
+        None, description="The claim e-mail to the recipient (absent: issued without an e-mail address)."
+    )
     credential: dict[str, Any] | None = Field(
         None, description="The Open Badges 3.0 / VC 2.0 credential with its proof set."
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from issuer.delivery.records import DeliveryState
 from issuer.service import AchievementInfo, BatchInfo, CredentialRecord
 from issuer.storage.models import ANCHORED
 from issuer.web.links import links_for
@@ -76,6 +77,18 @@ def credential_summary(record: CredentialRecord, base_url: str) -> dict[str, Any
         "links": links_for(base_url, record.id, record.url).as_dict(),
         "temporary": record.state != ANCHORED,
         **({"note": TEMPORARY_NOTE} if record.state != ANCHORED else {}),
+    }
+
+
+def delivery_summary(state: DeliveryState) -> dict[str, Any]:
+    """Where a credential's claim e-mail stands (API `delivery`)."""
+    return {
+        "state": state.state,
+        "attempts": state.attempts,
+        "lastError": state.last_error,
+        "nextAttemptAt": iso(state.next_attempt_at),
+        "queuedAt": iso(state.queued_at),
+        "sentAt": iso(state.sent_at),
     }
 
 
