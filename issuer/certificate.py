@@ -1,67 +1,51 @@
-"""The printable certificate: a one-page A4 landscape PDF of a credential, with its verification QR code.
+"""The printable certificate: a one-page A4 landscape PDF of a credential, laid out by WeasyPrint.
 
-The certificate is a convenience copy: the QR code (and the URL printed under it) opens the
-verifier page, which checks the signed credential itself. Every text on the page comes from the
-credential and is treated as hostile: it is stripped of control characters, escaped for
-reportlab's paragraph mini-markup, cut to a sane length, and then shrunk and, if it still does not
-fit its box, truncated with an ellipsis, so that nothing overflows the page or spills onto a
-second one.
+The certificate is a convenience copy: its QR code opens the verifier page, which checks the signed
+credential itself, and a short address printed under the code (`host/v/5f0c1e9e-8d4b`, see
+issuer.short_links) is there to be typed by hand.
 
-Unicode names (Zoë Ångström, Nguyễn, Łukasz, Ελένη, Алексей) need a TrueType font: DejaVu Sans and
-Serif from Debian's `fonts-dejavu-core` (or a copy in `issuer/fonts/`) are used when present;
-otherwise the PDF falls back to the built-in Helvetica/Times, which cover Western European
-characters only. Right-to-left scripts are drawn unshaped (a known limitation of reportlab).
+Text in any script: the page is HTML/CSS rendered by WeasyPrint, whose text layout is Pango over
+HarfBuzz: names are shaped (Arabic joining, Devanagari conjuncts, Thai marks) and set in their own
+direction (each field is a bidi-isolated block whose direction is its first strong character's),
+and every glyph missing from the main font is taken from another installed font through
+fontconfig: Debian's `fonts-noto-core` (Latin, Greek, Cyrillic, Arabic, Hebrew, Devanagari, Thai,
+...) and `fonts-noto-cjk` (Chinese, Japanese, Korean), installed by scripts/setup-system.sh. Only
+the glyphs used are embedded, with a ToUnicode map, so the text can be searched and extracted.
+
+Every text comes from the credential and is treated as hostile: control and bidi-override
+characters are dropped, it is HTML-escaped, cut to a sane length, set smaller when long and clamped
+to a few lines with an ellipsis, inside fixed boxes, so nothing overflows the page or spills onto a
+second one. Images are only the ones handed in as bytes or as `data:` URIs in the credential
+(`issuer.image`, the achievement's `image`); nothing is ever fetched from the network.
+
+A revoked or expired credential gets "REVOKED" / "EXPIRED" stamped across the page.
 """
 
 from __future__ import annotations
 
-import functools
-import io
+import base64
+import html
+import logging
+import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
-
-from reportlab.lib.colors import Color, HexColor
-from reportlab.lib.enums import TA_CENTER, TA_LEFT
-from reportlab.lib.pagesizes import A4, landscape
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Paragraph
 
 from issuer.qr import qr_png
 from verifier.dates import signed_at
 from verifier.errors import InputError
 
-__all__ = ["DEFAULT_TITLE", "FONT_DIRS", "NO_NAME", "certificate_pdf", "human_date"]
+__all__ = ["DEFAULT_TITLE", "NO_NAME", "certificate_pdf", "certificate_stamp", "human_date"]
 
 DEFAULT_TITLE = "Certificate of Achievement"
 NO_NAME = "Holder of this credential"
-FONT_DIRS = (
-    Path(__file__).resolve().parent / "fonts",
-    Path("/usr/share/fonts/truetype/dejavu"),  # Debian/Ubuntu: fonts-dejavu-core
-    Path("/usr/share/fonts/dejavu"),  # Fedora, Arch
-    Path("/usr/share/fonts/TTF"),
-    Path("/usr/local/share/fonts"),
-)
-_FONT_FILES = {
-    "sans": "DejaVuSans.ttf",
-    "sans-bold": "DejaVuSans-Bold.ttf",
-    "serif": "DejaVuSerif.ttf",
-    "serif-bold": "DejaVuSerif-Bold.ttf",
-}
-_FALLBACK_FONTS = {
-    "sans": "Helvetica",
-    "sans-bold": "Helvetica-Bold",
-    "serif": "Times-Roman",
-    "serif-bold": "Times-Bold",
-}
+REVOKED = "REVOKED"
+EXPIRED = "EXPIRED"
+MAX_IMAGE_BYTES = 2 * 1024 * 1024
+"""Larger logos and badge images are left out rather than slowing every certificate down."""
 _MONTHS = (
     "January",
     "February",
@@ -76,37 +60,16 @@ _MONTHS = (
     "November",
     "December",
 )
-
-NAVY = HexColor("#1F3A5F")
-GOLD = HexColor("#B08D57")
-INK = HexColor("#1A202C")
-GREY = HexColor("#4A5568")
-PALE = HexColor("#F7F3EA")
-
-PAGE_WIDTH, PAGE_HEIGHT = landscape(A4)
 ELLIPSIS = "…"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufeff\u202a-\u202e\u2066-\u2069]")
 _SPACE = re.compile(r"\s+")
-
-
-@functools.cache
-def _fonts() -> dict[str, str]:
-    """Role -> registered font name: DejaVu when every file is found, else the standard 14 fonts."""
-    for folder in FONT_DIRS:
-        paths = {role: folder / name for role, name in _FONT_FILES.items()}
-        if not all(path.is_file() for path in paths.values()):
-            continue
-        try:
-            names = {}
-            for role, path in paths.items():
-                name = "MedCred-" + path.stem
-                if name not in pdfmetrics.getRegisteredFontNames():
-                    pdfmetrics.registerFont(TTFont(name, str(path)))
-                names[role] = name
-        except (TTFError, OSError):
-            continue
-        return names
-    return dict(_FALLBACK_FONTS)
+_DATA_URI = re.compile(r"data:(image/(?:png|jpeg|gif|webp|svg\+xml));base64,([A-Za-z0-9+/=\s]+)", re.ASCII)
+_IMAGE_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF8", "image/gif"),
+    (b"RIFF", "image/webp"),
+)
 
 
 def _clean(value: Any, limit: int) -> str:
@@ -124,13 +87,94 @@ def human_date(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()
-    try:
-        moment = datetime.fromisoformat(text.replace("z", "Z"))
-    except ValueError:
+    moment = _parse_moment(text)
+    if moment is None:
         return _clean(text, 40) or None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
     return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
+
+
+def _parse_moment(text: Any) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def certificate_stamp(
+    credential: Mapping[str, Any], *, revoked: bool, now: datetime | None = None
+) -> str | None:
+    """ "REVOKED" if `revoked`, else "EXPIRED" once `validUntil` has passed (at `now`), else None."""
+    if revoked:
+        return REVOKED
+    until = _parse_moment(credential.get("validUntil") or credential.get("expirationDate"))
+    if until is not None and until <= (now or datetime.now(UTC)):
+        return EXPIRED
+    return None
+
+
+def _direction(text: str) -> str:
+    """'rtl' when the first strong character is right-to-left (Hebrew, Arabic...), else 'ltr'."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return "ltr"
+
+
+def _text(tag: str, value: str, css_class: str, **attributes: str) -> str:
+    """An HTML element holding `value` escaped, isolated in its own direction."""
+    extra = "".join(f' {k}="{html.escape(v)}"' for k, v in attributes.items())
+    return f'<{tag} class="{css_class}" dir="{_direction(value)}"{extra}>{html.escape(value)}</{tag}>'
+
+
+def _sized(value: str, steps: tuple[tuple[int, str], ...]) -> str:
+    """The size class for a text of this length: the first step whose limit it does not exceed."""
+    for limit, name in steps:
+        if len(value) <= limit:
+            return name
+    return steps[-1][1]
+
+
+def _image_uri(image: Any) -> str | None:
+    """A `data:` URI for image bytes, or the credential's own `data:` URI; None for anything else."""
+    if isinstance(image, bytes | bytearray):
+        if not image or len(image) > MAX_IMAGE_BYTES:
+            return None
+        head = bytes(image[:256]).lstrip()
+        media = next((m for magic, m in _IMAGE_MAGIC if head.startswith(magic)), None)
+        if media is None and (head.startswith((b"<svg", b"<?xml")) and b"<svg" in bytes(image[:4096])):
+            media = "image/svg+xml"
+        if media is None:
+            return None
+        return f"data:{media};base64,{base64.b64encode(bytes(image)).decode('ascii')}"
+    if isinstance(image, Mapping):
+        image = image.get("id")
+    if isinstance(image, str) and len(image) <= MAX_IMAGE_BYTES * 4 // 3 + 100:
+        match = _DATA_URI.fullmatch(image.strip())
+        if match:
+            payload = _SPACE.sub("", match.group(2))
+            return f"data:{match.group(1)};base64,{payload}"
+    return None
+
+
+def _first(value: Any) -> Any:
+    return value[0] if isinstance(value, list) and value else value
+
+
+def _number(value: Any) -> str | None:
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and abs(value) < 1e9
+    ):
+        return f"{value:g}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -146,25 +190,26 @@ class _Content:
     credential_id: str
     issuer_id: str
     details: tuple[tuple[str, str], ...]
+    logo: str | None
+    badge: str | None
 
 
-def _first(value: Any) -> Any:
-    return value[0] if isinstance(value, list) and value else value
-
-
-def _content(credential: Mapping[str, Any], institution_name: str | None) -> _Content:
+def _content(
+    credential: Mapping[str, Any], institution_name: str | None, logo: Any, achievement_image: Any
+) -> _Content:
     subject = _first(credential.get("credentialSubject"))
     subject = subject if isinstance(subject, Mapping) else {}
     achievement = subject.get("achievement")
     achievement = achievement if isinstance(achievement, Mapping) else {}
     issuer = credential.get("issuer")
-    issuer_name = issuer.get("name") if isinstance(issuer, Mapping) else None
-    issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+    issuer = issuer if isinstance(issuer, Mapping) else {"id": issuer}
 
     details: list[tuple[str, str]] = []
-    credits_available = achievement.get("creditsAvailable")
-    if isinstance(credits_available, int | float) and not isinstance(credits_available, bool):
-        details.append(("Credits", f"{credits_available:g}"))
+    earned, available = _number(subject.get("creditsEarned")), _number(achievement.get("creditsAvailable"))
+    if earned is not None:
+        details.append(("Credits", earned if available in (None, earned) else f"{earned} of {available}"))
+    elif available is not None:
+        details.append(("Credits", available))
     kind = _clean(achievement.get("achievementType"), 40)
     if kind and not kind.startswith("ext:"):
         details.append(("Type", re.sub(r"(?<=[a-z])(?=[A-Z])", " ", kind)))
@@ -173,7 +218,7 @@ def _content(credential: Mapping[str, Any], institution_name: str | None) -> _Co
         details.append(("Code", code))
 
     return _Content(
-        institution=_clean(institution_name or issuer_name or "", 300),
+        institution=_clean(institution_name or issuer.get("name") or "", 300),
         recipient=_clean(subject.get("name"), 300) or NO_NAME,
         achievement=_clean(achievement.get("name") or credential.get("name"), 400) or "Credential",
         description=_clean(achievement.get("description") or credential.get("description"), 1200),
@@ -181,102 +226,163 @@ def _content(credential: Mapping[str, Any], institution_name: str | None) -> _Co
         valid_from=human_date(credential.get("validFrom") or credential.get("issuanceDate")),
         expires=human_date(credential.get("validUntil") or credential.get("expirationDate")),
         credential_id=_clean(credential.get("id"), 300) or "(none)",
-        issuer_id=_clean(issuer_id, 300),
+        issuer_id=_clean(issuer.get("id"), 300),
         details=tuple(details),
+        logo=_image_uri(logo) or _image_uri(issuer.get("image")),
+        badge=_image_uri(achievement_image) or _image_uri(achievement.get("image")),
     )
 
 
-def _style(
-    font: str, size: float, color: Color = INK, align: int = TA_CENTER, **extra: Any
-) -> ParagraphStyle:
-    return ParagraphStyle(
-        f"s{font}{size}",
-        fontName=font,
-        fontSize=size,
-        leading=size * 1.22,
-        textColor=color,
-        alignment=align,
-        splitLongWords=1,
-        **extra,
+STYLE = """
+@page { size: A4 landscape; margin: 0; }
+* { box-sizing: border-box; margin: 0; padding: 0; }
+html, body { width: 297mm; height: 210mm; overflow: hidden; }
+body { font-family: SANS; color: #1A202C; background: #F7F3EA; }
+.serif { font-family: SERIF; }
+.frame { position: absolute; left: 6.35mm; top: 6.35mm; width: 284.3mm; height: 197.3mm;
+         background: #FFFFFF; border: 2.2pt solid #1F3A5F; }
+.inner { position: absolute; left: 8.8mm; top: 8.8mm; width: 279.4mm; height: 192.4mm;
+         border: 0.8pt solid #B08D57; }
+.upper { position: absolute; left: 25mm; top: 14mm; width: 247mm; height: 114mm; overflow: hidden;
+         display: table; table-layout: fixed; }
+.middle { display: table-cell; vertical-align: middle; text-align: center; width: 247mm; height: 114mm; }
+.middle > div { unicode-bidi: isolate; overflow-wrap: anywhere; }
+.description { margin-left: auto; margin-right: auto; }
+.logo { max-height: 15mm; max-width: 60mm; margin-bottom: 3mm; }
+.institution { font-weight: bold; font-size: 13pt; color: #1F3A5F; letter-spacing: 0.04em;
+               line-clamp: 2; margin-bottom: 4mm; }
+.title { font-weight: bold; font-size: 30pt; color: #1F3A5F; line-clamp: 1; margin-bottom: 4mm; }
+.lead { font-size: 11.5pt; color: #4A5568; margin-bottom: 2.5mm; }
+.name { font-weight: bold; color: #1A202C; line-clamp: 2; line-height: 1.2; }
+.name.n1 { font-size: 27pt; } .name.n2 { font-size: 22pt; } .name.n3 { font-size: 18pt; }
+.name.n4 { font-size: 15pt; }
+.rule { width: 106mm; border-top: 0.8pt solid #B08D57; margin: 2.5mm auto 4mm auto; }
+.achievement { font-weight: bold; color: #1F3A5F; line-clamp: 2; line-height: 1.2; margin-bottom: 2.5mm; }
+.achievement.a1 { font-size: 17pt; } .achievement.a2 { font-size: 14pt; } .achievement.a3 { font-size: 11pt; }
+.description { font-size: 9.5pt; color: #4A5568; line-clamp: 3; width: 220mm; max-width: 100%; }
+.details { position: absolute; left: 22mm; top: 133mm; width: 148mm; height: 50mm; overflow: hidden;
+           border-top: 0.6pt solid #B08D57; padding-top: 2mm; }
+.details table { border-collapse: collapse; width: 100%; table-layout: fixed; }
+.details th { width: 29mm; font-size: 7.5pt; color: #4A5568; text-align: left; vertical-align: top;
+              padding: 0.9mm 0; font-weight: bold; }
+.details td { font-size: 10pt; vertical-align: top; padding: 0.6mm 0; overflow: hidden;
+              unicode-bidi: isolate; }
+.details td > div { line-clamp: 1; }
+.details td.small > div { font-size: 7.5pt; line-clamp: 2; overflow-wrap: anywhere; }
+.badge { position: absolute; left: 176mm; top: 136mm; width: 34mm; height: 34mm; object-fit: contain; }
+.verify { position: absolute; left: 213mm; top: 124mm; width: 66mm; height: 64mm; text-align: center; }
+.verify .caption { font-size: 9pt; font-weight: bold; color: #1F3A5F; margin-bottom: 1mm; }
+.verify img { width: 38mm; height: 38mm; image-rendering: pixelated; }
+.verify .address { font-size: 9.5pt; color: #1A202C; line-clamp: 2; overflow-wrap: anywhere; }
+.verify .address.long { font-size: 6.5pt; line-clamp: 3; }
+.footer { position: absolute; left: 25mm; top: 190mm; width: 247mm; height: 9mm; overflow: hidden;
+          font-size: 7.5pt; color: #4A5568; text-align: center; line-clamp: 2; }
+.stamp { position: absolute; left: 0; top: 80mm; width: 297mm; text-align: center;
+         transform: rotate(-18deg); }
+.stamp span { display: inline-block; font-size: 96pt; font-weight: bold; letter-spacing: 0.08em;
+              color: #C53030; border: 5pt solid #C53030; padding: 0 8mm; opacity: 0.45; }
+"""
+
+SCRIPT_FAMILIES = ("Arabic", "Hebrew", "Devanagari", "Thai", "CJK SC", "CJK JP", "CJK KR")
+"""Noto families tried, in this order, for characters the main font lacks (Pango falls back along
+the list, then to whatever fontconfig finds); Arabic is Naskh in the serif face."""
+SANS = ", ".join(
+    ['"Noto Sans"', *(f'"Noto Sans {s}"' for s in SCRIPT_FAMILIES), '"DejaVu Sans"', "sans-serif"]
+)
+SERIF = ", ".join(
+    [
+        '"Noto Serif"',
+        *(f'"Noto Serif {s}"' if s != "Arabic" else '"Noto Naskh Arabic"' for s in SCRIPT_FAMILIES),
+        '"DejaVu Serif"',
+        "serif",
+    ]
+)
+STYLE = STYLE.replace("SANS", SANS).replace("SERIF", SERIF)
+
+HOW_TO_VERIFY = (
+    "To verify this certificate, scan the QR code or type the address printed under it. "
+    "The verification page checks the issuer's digital signature, the issuer's registration in the "
+    "credential registry, the validity dates, and that the credential has not been revoked. "
+    "This printout alone is not proof."
+)
+
+
+def _html(
+    content: _Content, title: str, qr: bytes, verify_url: str, short_url: str | None, stamp: str | None
+) -> str:
+    upper = []
+    if content.logo:
+        upper.append(f'<div><img class="logo" src="{content.logo}" alt=""></div>')
+    if content.institution:
+        upper.append(_text("div", content.institution.upper(), "institution"))
+    upper.append(_text("div", title, "title serif"))
+    upper.append('<div class="lead">This is to certify that</div>')
+    size = _sized(content.recipient, ((28, "n1"), (40, "n2"), (60, "n3"), (10**9, "n4")))
+    upper.append(_text("div", content.recipient, f"name serif {size}"))
+    upper.append('<div class="rule"></div><div class="lead">has been awarded</div>')
+    size = _sized(content.achievement, ((60, "a1"), (110, "a2"), (10**9, "a3")))
+    upper.append(_text("div", content.achievement, f"achievement {size}"))
+    if content.description:
+        upper.append(_text("div", content.description, "description"))
+
+    rows: list[tuple[str, str, str]] = [("ISSUED", content.issued or "(not stated)", "")]
+    if content.valid_from and content.valid_from != content.issued:
+        rows.append(("VALID FROM", content.valid_from, ""))
+    rows.append(("VALID UNTIL", content.expires or "No expiry date", ""))
+    rows += [(label.upper(), value, "") for label, value in content.details[:3]]
+    rows.append(("CREDENTIAL ID", content.credential_id, "small"))
+    if content.issuer_id:
+        rows.append(("ISSUER", content.issuer_id, "small"))
+    table = "".join(
+        f'<tr><th>{html.escape(label)}</th><td class="{css}">{_text("div", value, "")}</td></tr>'
+        for label, value, css in rows
     )
-
-
-def _fit(
-    text: str, style: ParagraphStyle, width: float, max_height: float, min_size: float | None = None
-) -> tuple[Paragraph, float]:
-    """A paragraph of `text` no taller than `max_height`: shrunk down to `min_size`, then truncated with …."""
-    sizes = [style.fontSize]
-    if min_size is not None:
-        size = style.fontSize
-        while size - 1 >= min_size:
-            size -= 1
-            sizes.append(size)
-
-    def build(value: str, size: float) -> tuple[Paragraph, float]:
-        fitted = ParagraphStyle(
-            "fit", parent=style, fontSize=size, leading=size * style.leading / style.fontSize
-        )
-        paragraph = Paragraph(escape(value), fitted)
-        return paragraph, paragraph.wrap(width, 10_000)[1]
-
-    for size in sizes:
-        paragraph, height = build(text, size)
-        if height <= max_height:
-            return paragraph, height
-    # Still too tall at the smallest size: keep the longest prefix that fits, ending with an ellipsis.
-    low, high = 0, len(text)
-    while low < high:
-        middle = (low + high + 1) // 2
-        if build(text[:middle].rstrip() + ELLIPSIS, sizes[-1])[1] <= max_height:
-            low = middle
-        else:
-            high = middle - 1
-    cut = text[:low]
-    space = cut.rfind(" ")
-    if space > low - 25:  # prefer a word boundary when one is near
-        cut = cut[:space]
-    return build(cut.rstrip() + ELLIPSIS, sizes[-1])
-
-
-def _draw_frame(canvas: Canvas) -> None:
-    canvas.setFillColor(PALE)
-    canvas.rect(0, 0, PAGE_WIDTH, PAGE_HEIGHT, stroke=0, fill=1)
-    canvas.setFillColor(HexColor("#FFFFFF"))
-    canvas.rect(18, 18, PAGE_WIDTH - 36, PAGE_HEIGHT - 36, stroke=0, fill=1)
-    canvas.setStrokeColor(NAVY)
-    canvas.setLineWidth(2.2)
-    canvas.rect(18, 18, PAGE_WIDTH - 36, PAGE_HEIGHT - 36, stroke=1, fill=0)
-    canvas.setStrokeColor(GOLD)
-    canvas.setLineWidth(0.8)
-    canvas.rect(25, 25, PAGE_WIDTH - 50, PAGE_HEIGHT - 50, stroke=1, fill=0)
-    # small gold corner squares
-    canvas.setFillColor(GOLD)
-    for x, y in (
-        (25, 25),
-        (PAGE_WIDTH - 25, 25),
-        (25, PAGE_HEIGHT - 25),
-        (PAGE_WIDTH - 25, PAGE_HEIGHT - 25),
-    ):
-        canvas.rect(x - 3.5, y - 3.5, 7, 7, stroke=0, fill=1)
-
-
-def _rule(canvas: Canvas, y: float, half_width: float, color: Color = GOLD, width: float = 0.8) -> None:
-    canvas.setStrokeColor(color)
-    canvas.setLineWidth(width)
-    canvas.line(PAGE_WIDTH / 2 - half_width, y, PAGE_WIDTH / 2 + half_width, y)
+    address = short_url or _clean(verify_url, 600)
+    address_class = "address" if len(address) <= 60 else "address long"
+    parts = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
+        f"<title>{html.escape(title)}: {html.escape(content.achievement[:120])}</title>",
+        f'<meta name="author" content="{html.escape((content.institution or content.issuer_id)[:120])}">',
+        f'<meta name="description" content="{html.escape(content.achievement[:120])}, awarded to '
+        f'{html.escape(content.recipient[:120])}">',
+        '<meta name="generator" content="MedCred">',
+        f"<style>{STYLE}</style></head><body>",
+        '<div class="frame"></div><div class="inner"></div>',
+        f'<div class="upper"><div class="middle">{"".join(upper)}</div></div>',
+        f'<div class="details"><table>{table}</table></div>',
+    ]
+    if content.badge:
+        parts.append(f'<img class="badge" src="{content.badge}" alt="">')
+    parts += [
+        '<div class="verify"><div class="caption">Scan to verify</div>',
+        f'<img src="data:image/png;base64,{base64.b64encode(qr).decode("ascii")}" alt="QR code">',
+        f'<div class="{address_class}">{html.escape(address)}</div></div>',
+        f'<div class="footer">{html.escape(HOW_TO_VERIFY)}</div>',
+    ]
+    if stamp:
+        parts.append(f'<div class="stamp"><span>{html.escape(stamp)}</span></div>')
+    parts.append("</body></html>")
+    return "".join(parts)
 
 
 def certificate_pdf(
     credential: Mapping[str, Any],
     *,
     verify_url: str,
+    short_url: str | None = None,
     institution_name: str | None = None,
     title: str = DEFAULT_TITLE,
+    stamp: str | None = None,
+    logo: bytes | None = None,
+    achievement_image: bytes | None = None,
 ) -> bytes:
     """A one-page A4 landscape PDF certificate of `credential` with a QR code opening `verify_url`.
 
-    `institution_name` overrides the issuer profile's `name`. The recipient's name is shown if
-    the credential carries one (`credentialSubject.name`), else "Holder of this credential".
+    `short_url` is the address printed under the code for typing (default: `verify_url` itself).
+    `institution_name` overrides the issuer profile's `name`; `stamp` ("REVOKED", "EXPIRED", see
+    `certificate_stamp`) is set across the page; `logo` and `achievement_image` (PNG, JPEG, GIF,
+    WebP or SVG bytes) override the credential's own `data:` images. The recipient's name is shown
+    if the credential carries one (`credentialSubject.name`), else "Holder of this credential".
     Raises InputError if `credential` is not an object or `verify_url` is not a usable URL.
     """
     if not isinstance(credential, Mapping):
@@ -284,108 +390,11 @@ def certificate_pdf(
     if not isinstance(verify_url, str) or not re.fullmatch(r"https?://\S+", verify_url):
         raise InputError("The verification URL of a certificate must be an http(s) URL.")
     qr = qr_png(verify_url, box_size=8, error="Q")  # raises InputError if too long
-    content = _content(credential, institution_name)
-    fonts = _fonts()
+    content = _content(credential, institution_name, logo, achievement_image)
+    page = _html(content, _clean(title, 80) or DEFAULT_TITLE, qr, verify_url, short_url, stamp)
+    from weasyprint import HTML  # noqa: PLC0415 - WeasyPrint loads Pango: only when a PDF is made
+    from weasyprint.urls import URLFetcher  # noqa: PLC0415
 
-    out = io.BytesIO()
-    canvas = Canvas(out, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), pageCompression=1)
-    canvas.setTitle(f"{_clean(title, 80)}: {content.achievement[:120]}")
-    canvas.setAuthor(content.institution[:120] or content.issuer_id[:120])
-    canvas.setSubject(f"{content.achievement[:120]}, awarded to {content.recipient[:120]}")
-    canvas.setCreator("MedCred")
-    _draw_frame(canvas)
-
-    text_width = 640.0
-
-    # --- the upper group, centred vertically between the frame top and the details block ------
-    blocks: list[tuple[Paragraph | None, float, float]] = []  # (paragraph, height, space after)
-    if content.institution:
-        para, height = _fit(
-            content.institution.upper(), _style(fonts["sans-bold"], 13, NAVY), text_width, 31, 9
-        )
-        blocks.append((para, height, 16))
-    para, height = _fit(
-        _clean(title, 80) or DEFAULT_TITLE, _style(fonts["serif-bold"], 32, NAVY), text_width, 42, 18
-    )
-    blocks.append((para, height, 14))
-    para, height = _fit("This is to certify that", _style(fonts["sans"], 11.5, GREY), text_width, 16)
-    blocks.append((para, height, 8))
-    para, height = _fit(content.recipient, _style(fonts["serif-bold"], 27, INK), text_width, 64, 15)
-    blocks.append((para, height, 6))
-    blocks.append((None, 1, 12))  # rule under the name
-    para, height = _fit("has been awarded", _style(fonts["sans"], 11.5, GREY), text_width, 16)
-    blocks.append((para, height, 8))
-    para, height = _fit(content.achievement, _style(fonts["sans-bold"], 17, NAVY), text_width, 42, 11)
-    blocks.append((para, height, 8))
-    if content.description:
-        para, height = _fit(content.description, _style(fonts["sans"], 9.5, GREY), text_width - 40, 44, 8)
-        blocks.append((para, height, 0))
-
-    # Between the frame and the details/QR block; every block is capped, and the gaps shrink if
-    # all of them are at their cap, so the group never reaches the block below.
-    top, bottom = PAGE_HEIGHT - 46, 228
-    heights = sum(h for _, h, _ in blocks)
-    gaps = sum(gap for _, _, gap in blocks)
-    squeeze = min(1.0, max(0.0, top - bottom - heights) / gaps)
-    y = top - max(0.0, (top - bottom - heights - gaps) / 2)
-    for para, height, gap in blocks:
-        if para is None:
-            _rule(canvas, y - height, 150)
-        else:
-            para.drawOn(canvas, (PAGE_WIDTH - para.width) / 2, y - height)
-        y -= height + gap * squeeze
-
-    # --- details (left) ------------------------------------------------------------------------
-    label_style = _style(fonts["sans-bold"], 7.5, GREY, TA_LEFT)
-    value_style = _style(fonts["sans"], 10, INK, TA_LEFT)
-    small_style = _style(fonts["sans"], 8, INK, TA_LEFT, wordWrap="CJK")
-    rows: list[tuple[str, str, ParagraphStyle, float]] = [
-        ("ISSUED", content.issued or "(not stated)", value_style, 14),
-    ]
-    if content.valid_from and content.valid_from != content.issued:
-        rows.append(("VALID FROM", content.valid_from, value_style, 14))
-    rows.append(("VALID UNTIL", content.expires or "No expiry date", value_style, 14))
-    rows += [(label.upper(), value, value_style, 14) for label, value in content.details[:2]]
-    rows.append(("CREDENTIAL ID", content.credential_id, small_style, 21))
-    if content.issuer_id:
-        rows.append(("ISSUER", content.issuer_id, _style(fonts["sans"], 7, INK, TA_LEFT, wordWrap="CJK"), 18))
-    column_x, column_width, label_width = 62.0, 470.0, 82.0
-    y = 196.0
-    canvas.setStrokeColor(GOLD)
-    canvas.setLineWidth(0.6)
-    canvas.line(column_x, y + 6, column_x + column_width, y + 6)
-    for label, value, style, max_height in rows:
-        value_para, value_height = _fit(
-            value, style, column_width - label_width, max_height, style.fontSize - 2
-        )
-        label_para, _ = _fit(label, label_style, label_width - 6, 12)
-        row_height = max(value_height, 12)
-        label_para.drawOn(canvas, column_x, y - 10.5)
-        value_para.drawOn(canvas, column_x + label_width, y - value_height)
-        y -= row_height + 5
-
-    # --- QR code and URL (right) --------------------------------------------------------------
-    qr_size = 112.0
-    qr_center = PAGE_WIDTH - 62 - 95
-    qr_bottom = 94.0
-    caption, _ = _fit("Scan to verify", _style(fonts["sans-bold"], 9, NAVY), 190, 14)
-    caption.drawOn(canvas, qr_center - 95, qr_bottom + qr_size + 3)
-    canvas.drawImage(ImageReader(io.BytesIO(qr)), qr_center - qr_size / 2, qr_bottom, qr_size, qr_size)
-    url_para, url_height = _fit(
-        _clean(verify_url, 600), _style(fonts["sans"], 6.5, GREY, wordWrap="CJK"), 190, 26, 5.5
-    )
-    url_para.drawOn(canvas, qr_center - 95, qr_bottom - 2 - url_height)
-
-    # --- how to verify (footer) ---------------------------------------------------------------
-    how = (
-        "To verify this certificate, scan the QR code or open the web address printed under it. "
-        "The verification page checks the issuer's digital signature, the issuer's registration in the "
-        "credential registry, the validity dates, and that the credential has not been revoked. "
-        "This printout alone is not proof."
-    )
-    footer, _ = _fit(how, _style(fonts["sans"], 7.5, GREY), 700, 22, 6)
-    footer.drawOn(canvas, (PAGE_WIDTH - 700) / 2, 36)
-
-    canvas.showPage()
-    canvas.save()
-    return out.getvalue()
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)  # a refused image is not worth a warning
+    # data: URIs only (the images above): a certificate never reaches the network or the disk.
+    return HTML(string=page, url_fetcher=URLFetcher(allowed_protocols=("data",))).write_pdf()

@@ -39,6 +39,11 @@ want run  python3-venv       python_can_venv                                  # 
 want run  nodejs             has node                                          # anvil, Hardhat (setup-node.sh)
 want run  npm                has npm                                           # node_modules (setup-node.sh)
 want run  fonts-dejavu-core  exists /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf  # PDF certificates
+want run  fonts-noto-core    exists /usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf  # certificates: Latin..Thai
+want run  fonts-noto-cjk     exists '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc'  # certificates: CJK names
+want run  libpango-1.0-0     exists '/usr/lib/*/libpango-1.0.so.0'           # WeasyPrint (certificates): Pango + HarfBuzz
+want run  libpangoft2-1.0-0  exists '/usr/lib/*/libpangoft2-1.0.so.0'        # WeasyPrint: fontconfig fonts
+want run  libharfbuzz-subset0 exists '/usr/lib/*/libharfbuzz-subset.so.0'    # WeasyPrint: font subsetting
 want test chromium           has chromium                                      # browser tests (Playwright)
 want test postgresql         exists '/usr/lib/postgresql/*/bin/initdb'         # throw-away test cluster
 # --------------------------------------------------------------------------------------------------

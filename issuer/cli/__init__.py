@@ -46,8 +46,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Anchor every pending credential now and wait until the roots are confirmed on chain.",
     ),
     "export": (
-        "issuer.cli.issue_commands:export",
-        "Print a credential as it is now: with its anchor proof once it is anchored.",
+        "issuer.cli.export_command:export",
+        "Print a credential as it is now, or export an institution's credentials in bulk.",
     ),
     "revoke": (
         "issuer.cli.issue_commands:revoke",

@@ -1,4 +1,4 @@
-"""`medcred issue`, `issue-batch`, `anchor`, `export`, `revoke`: the credential lifecycle."""
+"""`medcred issue`, `issue-batch`, `anchor`, `revoke`: the credential lifecycle (`export`: export_command)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,8 @@ def _anchored_documents(service: Any, slug: str, ids: list[str], wait: bool) -> 
     return out
 
 
-def _write_json(document: dict[str, Any], output: str | None) -> None:
+def write_json(document: dict[str, Any], output: str | None) -> None:
+    """`document` as indented JSON to `output` (a file, or stdout for None or -)."""
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if output is None or output == "-":
         click.echo(text, nl=False)
@@ -140,7 +141,7 @@ def issue(
         click.secho(TEMPORARY_NOTE, fg="yellow", err=True)
     else:
         click.echo(f"Issued and anchored credential {issued.id}.", err=True)
-    _write_json(document, output)
+    write_json(document, output)
 
 
 @click.command("issue-batch")
@@ -251,22 +252,6 @@ def anchor(settings: Settings, slug: str | None, timeout: int) -> None:
             f"Anchored {batch.size} credential(s) of {batch.institution}: root {batch.root}, "
             f"tx {batch.tx_hash}, block {batch.block_number} ({check})."
         )
-
-
-@click.command()
-@click.argument("credential_id")
-@click.option("-o", "--output", metavar="FILE", help="Write the credential JSON here [default: stdout].")
-@click.pass_obj
-def export(settings: Settings, credential_id: str, output: str | None) -> None:
-    """Print a credential as it is now: with its anchor proof once it is anchored.
-
-    CREDENTIAL_ID is the UUID or the credential's URL.
-    """
-    record = open_service(settings).get_credential(credential_id)
-    click.echo(f"Credential {record.id}: {record.state}, {record.revocation}.", err=True)
-    if record.state != "anchored":
-        click.secho(TEMPORARY_NOTE, fg="yellow", err=True)
-    _write_json(record.document, output)
 
 
 @click.command()

@@ -32,9 +32,9 @@ from issuer.storage.admin_sessions import AdminSessions
 from issuer.storage.errors import ConflictError, ForbiddenError, UnauthorizedError
 from issuer.storage.models import CREDENTIAL_STATES
 from issuer.web.admin_achievements import add_achievement_pages
-from issuer.web.api import ZIP, zip_response
+from issuer.web.api import ZIP, export_response
 from issuer.web.api_models import AdminExportForm, PageQuery
-from issuer.web.exports import all_ids, anchor_first, check_ids
+from issuer.web.exports import anchor_first, check_ids
 from issuer.web.links import links_for
 from issuer.web.sessions import CSRF_FIELD, csrf_ok, end_session, session_secret, start_session
 from verifier.errors import ChainError, InputError
@@ -459,13 +459,14 @@ def create_admin_blueprint(service: IssuerService) -> Blueprint:
     def export(form: AdminExportForm) -> Any:
         """Download credentials as a ZIP (form: `ids`, or `all=1`)."""
         if form.all == "1":
-            ids = all_ids(service, g.slug)
+            ids = None
         elif form.ids:
             ids = check_ids(service, g.slug, form.ids)
         else:
             raise InputError("Name at least one credential in 'ids', or send all=1.")
         if form.temporary != "1":
             anchor_first(service, g.slug, ids)
-        return zip_response(service, g.slug, ids)
+        # The admin UI's downloads are for printing: QR codes and certificates included.
+        return export_response(service, g.slug, ids, qr_codes=True, certificates=True)
 
     return bp

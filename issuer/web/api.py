@@ -9,10 +9,13 @@ or written.
 
 from __future__ import annotations
 
+from datetime import datetime
+from itertools import chain, islice
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from issuer.bulk_export import export_rows, parse_since
 from issuer.service import IssuerService
 from issuer.web.api_models import (
     AnchorResult,
@@ -33,7 +36,7 @@ from issuer.web.api_models import (
     TemplateList,
 )
 from issuer.web.auth import READ_SCOPES, authorized_first, require, require_any, require_authorization
-from issuer.web.exports import all_ids, anchor_first, check_ids, export_filename, stream_zip
+from issuer.web.exports import JSONL, anchor_first, check_ids, export_filename, stream_jsonl, stream_zip
 from issuer.web.idempotent import idempotent
 from issuer.web.presenters import batch_summary, credential_summary, delivery_summary, iso
 from verifier.errors import InputError
@@ -45,8 +48,14 @@ QUERY_ERRORS = problems(400, 401, 403, 404)
 WRITE_ERRORS = problems(400, 401, 403, 404, 413)
 ZIP = Media(
     "application/zip",
-    "A ZIP: manifest.csv, credentials/*.json, qr/*.png|svg, certificates/*.pdf.",
+    "A ZIP: manifest.csv, credentials/*.json, and qr/*.png|svg and certificates/*.pdf if asked.",
     {"type": "string", "contentMediaType": "application/zip"},
+)
+EXPORT = Media(
+    ("application/zip", "application/jsonl"),
+    "format zip: manifest.csv, credentials/*.json (qr/*.png|svg, certificates/*.pdf if asked); "
+    "format jsonl: one credential per line.",
+    {"type": "string"},
 )
 ROSTER_BODY = {
     "multipart/form-data": {
@@ -345,21 +354,53 @@ def create_api_blueprint(service: IssuerService) -> Blueprint:
     @bp.post("/institutions/<slug>/exports")
     @authorized_first(reader)
     @api_spec.validate(
-        json=ExportRequest, resp=Responses(HTTP_200=ZIP, **WRITE_ERRORS), tags=["api"], security=BEARER
+        json=ExportRequest, resp=Responses(HTTP_200=EXPORT, **WRITE_ERRORS), tags=["api"], security=BEARER
     )
     def export(slug: str, json: ExportRequest) -> Response:
-        """Download credentials, QR codes and certificates as a streamed ZIP."""
-        ids = all_ids(service, slug) if json.all else check_ids(service, slug, json.ids or [])
+        """Download credentials as a streamed ZIP (QR codes; PDFs if asked) or JSON Lines."""
+        ids = None if json.all else check_ids(service, slug, json.ids or [])
         if json.anchorFirst:
             anchor_first(service, slug, ids)
-        return zip_response(service, slug, ids)
+        return export_response(
+            service,
+            slug,
+            ids,
+            export_format=json.format,
+            qr_codes=json.qrCodes,
+            certificates=json.certificates,
+            state=json.state,
+            since=parse_since(json.since),
+        )
 
     return bp
 
 
-def zip_response(service: IssuerService, slug: str, ids: list[str]) -> Response:
-    """The streamed ZIP download of `ids` (checked by the caller)."""
-    response = Response(stream_zip(service, ids, service.config.public_base_url), mimetype="application/zip")
-    response.headers["Content-Disposition"] = f'attachment; filename="{export_filename(slug)}"'
+def export_response(
+    service: IssuerService,
+    slug: str,
+    ids: list[str] | None,
+    *,
+    export_format: str = "zip",
+    qr_codes: bool = False,
+    certificates: bool = False,
+    state: str = "all",
+    since: datetime | None = None,
+) -> Response:
+    """The streamed download of `ids` (checked by the caller), or of the selection when None.
+
+    The first page of rows is read before the response starts, so an unknown institution or state
+    is a proper problem answer rather than a truncated download.
+    """
+    rows = export_rows(service.db, slug, state=state, since=since, ids=ids)
+    first = list(islice(rows, 1))
+    selection = chain(first, rows)
+    base_url = service.config.public_base_url
+    if export_format == "jsonl":
+        body, mimetype, extension = stream_jsonl(selection), JSONL, "jsonl"
+    else:
+        body = stream_zip(selection, base_url, qr_codes=qr_codes, certificates=certificates)
+        mimetype, extension = "application/zip", "zip"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{export_filename(slug, extension)}"'
     response.headers["Cache-Control"] = "no-store"
     return response

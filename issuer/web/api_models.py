@@ -254,14 +254,23 @@ def split_ids(value: Any) -> Any:
 
 
 class ExportRequest(Request):
-    """Either `ids` (e.g. those a roster upload returned) or `all: true`."""
+    """Either `ids` (e.g. those a roster upload returned) or `all: true` (with `state`, `since`)."""
 
     ids: list[str] | None = Field(None, max_length=100_000, description="Credential ids.")
-    all: bool = Field(False, description="Every credential of the institution.")
+    all: bool = Field(False, description="Every credential of the institution (narrowed by state, since).")
+    format: Literal["zip", "jsonl"] = Field(
+        "zip", description="zip: files and QR codes; jsonl: the credentials alone, one per line (fast)."
+    )
+    qrCodes: bool = Field(False, description="zip: add each QR code, PNG and SVG (about 50 ms each).")
+    certificates: bool = Field(False, description="zip: add the PDF certificates (about 0.4 s each).")
+    state: Literal["all", "anchored", "pending", "revoked"] = Field(
+        "all", description="With all: anchored (not revoked), pending (not revoked), revoked, or all."
+    )
+    since: str | None = Field(None, max_length=64, description="With all: issued on or after this date.")
     anchorFirst: bool = Field(
         True,
         description="Anchor the pending credentials first (default), so the files are the permanent, "
-        "anchored ones; those still pending (chain down) are named <id>.pending.json and labelled "
+        "anchored ones; those still pending (chain down) are named <id>.pending.json in a ZIP and labelled "
         "temporary in TEMPORARY.txt.",
     )
 

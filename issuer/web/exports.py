@@ -1,18 +1,26 @@
-"""The batch download: a ZIP of credentials (JSON), QR codes (PNG and SVG) and PDF certificates.
+"""The API's and admin UI's downloads: a ZIP of credentials, QR codes and (when asked) PDF
+certificates, or the credentials alone as a JSON Lines stream.
 
-The archive is streamed: each credential's files are compressed into a small buffer that is
-handed to the server and emptied before the next credential is read, so memory stays bounded
-whatever the number of credentials (zipfile writes data descriptors when its output cannot
-seek). The ids are checked *before* the first byte is sent, so a wrong id is a proper 404/403
-problem rather than a truncated download.
+Both are streamed: rows come from issuer.bulk_export a page at a time, and each credential's
+files are compressed into a small buffer that is handed to the server and emptied before the next
+one (zipfile writes data descriptors when its output cannot seek), so memory stays bounded
+whatever the number of credentials. The ids are checked *before* the first byte is sent, so a
+wrong id is a proper 404/403 problem rather than a truncated download.
 
-Layout:
+ZIP layout:
     manifest.csv                    id, url, recipient, template, achievement, state, revoked, verify link
     credentials/<uuid>.json         the anchored credential (with its anchor proof)
     credentials/<uuid>.pending.json a credential not anchored yet: a temporary file (TEMPORARY.txt says
                                     why), which verifies only while the issuer answers at its id
-    qr/<uuid>.png, qr/<uuid>.svg    the QR code opening the verifier page for it
-    certificates/<uuid>.pdf         the printable certificate
+    qr/<uuid>.png, qr/<uuid>.svg    the QR code opening the verifier page for it (only with `qr_codes`)
+    certificates/<uuid>.pdf         the printable certificate (only with `certificates`)
+
+Without QR codes and certificates a ZIP costs about what JSON Lines cost (thousands per second);
+each QR code costs ~50 ms and each certificate ~0.4 s of one core, so they are asked for.
+
+JSON Lines (`application/jsonl`): one credential per line, as it is now; `medcred verify-batch`
+reads such a file as it is. Downloads anchor the pending credentials first unless told not to
+(`anchor_first`), so the files handed out are the permanent ones.
 """
 
 from __future__ import annotations
@@ -23,21 +31,21 @@ import json
 import logging
 import tempfile
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 
-from issuer.certificate import certificate_pdf
+from issuer.bulk_export import ExportRow
 from issuer.qr import qr_png, qr_svg
-from issuer.service import CredentialRecord, IssuerService
+from issuer.record_certificate import stored_certificate_pdf
+from issuer.service import IssuerService
 from issuer.storage.errors import ForbiddenError
-from issuer.storage.models import ANCHORED
+from issuer.storage.models import ANCHORED, CREDENTIAL_STATES
 from issuer.web.links import links_for
 from issuer.web.presenters import achievement_of
 from verifier.errors import MedCredError
 
 log = logging.getLogger(__name__)
 
-PAGE = 1000
 TEMPORARY_NOTE = """\
 Some credentials in this archive were not anchored yet when it was made: their files are named
 credentials/<id>.pending.json. They are TEMPORARY. A verifier asks the issuer about them at their
@@ -45,7 +53,9 @@ id (verdict PENDING until anchored, then VALID) and so needs the issuer's server
 Download the credentials again once they are anchored (usually within a minute) for the
 permanent files, which carry their anchor proof and verify against the registry alone.
 """
+ANCHOR_FIRST_TIMEOUT_S = 30.0
 MANIFEST_COLUMNS = ("id", "url", "recipient_name", "template", "achievement", "state", "revoked", "verify")
+JSONL = "application/jsonl"
 
 
 class _Sink(io.RawIOBase):
@@ -78,26 +88,17 @@ def check_ids(service: IssuerService, institution: str, ids: Sequence[str]) -> l
     return keys
 
 
-def all_ids(service: IssuerService, institution: str) -> list[str]:
-    """Every credential id of `institution`, newest first (ids only: memory stays small)."""
-    ids: list[str] = []
-    while True:
-        page = service.list_credentials(institution, limit=PAGE, offset=len(ids))
-        ids.extend(r.id for r in page)
-        if len(page) < PAGE:
-            return ids
-
-
-ANCHOR_FIRST_TIMEOUT_S = 30.0
-
-
-def anchor_first(service: IssuerService, institution: str, ids: Sequence[str]) -> int:
+def anchor_first(service: IssuerService, institution: str, ids: Sequence[str] | None) -> int:
     """Downloads are anchored credentials by default: anchor `institution`'s pending credentials
-    among `ids` before the archive is made (seconds on a running chain). Returns how many are still
-    not anchored afterwards (chain down, governance pending): the archive labels those temporary."""
+    among `ids` (all of them for None) before the download is made (seconds on a running chain).
+    Returns how many are still not anchored afterwards (chain down, governance pending): the
+    archive labels those temporary."""
 
     def pending() -> int:
-        return sum(1 for i in ids if is_temporary(service.get_credential(i)))
+        if ids is None:
+            counts = service.count_credentials(institution)
+            return sum(n for state, n in counts.items() if state in CREDENTIAL_STATES and state != ANCHORED)
+        return sum(1 for i in ids if service.get_credential(i).state != ANCHORED)
 
     if pending() == 0:
         return 0
@@ -105,24 +106,20 @@ def anchor_first(service: IssuerService, institution: str, ids: Sequence[str]) -
         service.anchor_now(institution, timeout=ANCHOR_FIRST_TIMEOUT_S)
     except MedCredError as exc:
         log.warning(
-            "Export of %d credential(s): anchoring first failed (%s); pending files are labelled temporary.",
-            len(ids),
-            exc,
+            "Export for %s: anchoring first failed (%s); pending files are labelled temporary.", institution, exc
         )
     return pending()
 
 
-def is_temporary(record: CredentialRecord) -> bool:
-    """A credential not anchored yet: its file is temporary (see TEMPORARY_NOTE)."""
-    return record.state != ANCHORED
+def export_filename(institution: str, extension: str = "zip") -> str:
+    return f"medcred-{institution}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.{extension}"
 
 
-def export_filename(institution: str) -> str:
-    return f"medcred-{institution}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.zip"
-
-
-def stream_zip(service: IssuerService, ids: Sequence[str], base_url: str) -> Iterator[bytes]:
-    """The archive for `ids` (already checked with `check_ids`), in chunks of about one credential."""
+def stream_zip(
+    rows: Iterable[ExportRow], base_url: str, *, qr_codes: bool = False, certificates: bool = False
+) -> Iterator[bytes]:
+    """The ZIP archive of `rows`, in chunks of about one credential; QR codes only with `qr_codes`
+    (about 50 ms each), PDFs only with `certificates` (about 0.4 s each)."""
     sink = _Sink()
     # The manifest grows with the export: keep it in a temporary file, not in memory.
     with (
@@ -132,30 +129,31 @@ def stream_zip(service: IssuerService, ids: Sequence[str], base_url: str) -> Ite
         writer = csv.writer(manifest)
         writer.writerow(MANIFEST_COLUMNS)
         temporary = False
-        for credential_id in ids:
-            record = service.get_credential(credential_id)
-            links = links_for(base_url, record.id, record.url)
-            document = json.dumps(record.document, indent=2, ensure_ascii=False).encode("utf-8")
-            if is_temporary(record):
-                archive.writestr(f"credentials/{record.id}.pending.json", document)
+        for row in rows:
+            links = links_for(base_url, row.id, row.url or None)
+            document = json.dumps(row.document, indent=2, ensure_ascii=False).encode("utf-8")
+            if row.state != ANCHORED:
+                archive.writestr(f"credentials/{row.id}.pending.json", document)
                 if not temporary:
                     archive.writestr("TEMPORARY.txt", TEMPORARY_NOTE)
                     temporary = True
             else:
-                archive.writestr(f"credentials/{record.id}.json", document)
-            archive.writestr(f"qr/{record.id}.svg", qr_svg(links.verify, title="Verify this credential"))
-            archive.writestr(f"qr/{record.id}.png", qr_png(links.verify), compress_type=zipfile.ZIP_STORED)
-            pdf = certificate_pdf(record.document, verify_url=links.verify)
-            archive.writestr(f"certificates/{record.id}.pdf", pdf, compress_type=zipfile.ZIP_STORED)
+                archive.writestr(f"credentials/{row.id}.json", document)
+            if qr_codes:
+                archive.writestr(f"qr/{row.id}.svg", qr_svg(links.verify, title="Verify this credential"))
+                archive.writestr(f"qr/{row.id}.png", qr_png(links.verify), compress_type=zipfile.ZIP_STORED)
+            if certificates:
+                pdf = stored_certificate_pdf(row.document, row.id, base_url, revoked=row.revoked)
+                archive.writestr(f"certificates/{row.id}.pdf", pdf, compress_type=zipfile.ZIP_STORED)
             writer.writerow(
                 (
-                    record.id,
+                    row.id,
                     links.page,
-                    record.recipient_name or "",
-                    record.template,
-                    achievement_of(record.document).get("name", ""),
-                    record.state,
-                    "yes" if record.revoked else "no",
+                    row.recipient_name or "",
+                    row.template,
+                    achievement_of(row.document).get("name", ""),
+                    row.state,
+                    "yes" if row.revoked else "no",
                     links.verify,
                 )
             )
@@ -166,3 +164,15 @@ def stream_zip(service: IssuerService, ids: Sequence[str], base_url: str) -> Ite
                 entry.write(chunk.encode("utf-8"))
                 yield sink.take()
     yield sink.take()
+
+
+def stream_jsonl(rows: Iterable[ExportRow], *, per_chunk: int = 200) -> Iterator[bytes]:
+    """`rows` as JSON Lines, a few hundred credentials per chunk."""
+    lines: list[str] = []
+    for row in rows:
+        lines.append(row.json_line())
+        if len(lines) >= per_chunk:
+            yield ("\n".join(lines) + "\n").encode("utf-8")
+            lines.clear()
+    if lines:
+        yield ("\n".join(lines) + "\n").encode("utf-8")

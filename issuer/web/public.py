@@ -13,11 +13,12 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from flask import Blueprint, Response, json, render_template, request
+from flask import Blueprint, Response, json, redirect, render_template, request
 
-from issuer.certificate import certificate_pdf
 from issuer.qr import qr_png, qr_svg
+from issuer.record_certificate import stored_certificate_pdf
 from issuer.service import CredentialRecord, IssuerService
+from issuer.short_links import SHORT_PATH, resolve_short_code
 from issuer.web.api_models import Health
 from issuer.web.links import CredentialLinks, links_for
 from issuer.web.presenters import achievement_of, anchor_proof
@@ -150,11 +151,25 @@ def create_public_blueprint(service: IssuerService) -> Blueprint:
     )
     def certificate(credential_id: Any) -> Response:
         """The printable certificate (PDF)."""
-        record, links = load(credential_id)
-        pdf = certificate_pdf(record.document, verify_url=links.verify)
+        record, _links = load(credential_id)
+        pdf = stored_certificate_pdf(record.document, record.id, base_url, revoked=record.revoked)
         response = Response(pdf, mimetype="application/pdf")
         response.headers["Content-Disposition"] = f'inline; filename="certificate-{record.id}.pdf"'
         response.headers["Cache-Control"] = "no-cache"
+        return response
+
+    @bp.get(f"{SHORT_PATH}/<code>")
+    @api_spec.validate(
+        resp=Responses(HTTP_302="To the verifier page for that credential.", **problems(404)),
+        tags=["credentials"],
+        skip_validation=True,
+    )
+    def short_link(code: str) -> Response:
+        """The short address printed on a certificate (`/v/5f0c1e9e-8d4b`): to the verifier page."""
+        credential_id = resolve_short_code(service.db, code[:40])
+        _record, links = load(credential_id)
+        response = redirect(links.verify, code=302)
+        response.headers["Cache-Control"] = "public, max-age=3600"
         return response
 
     @bp.get("/.well-known/did.json")

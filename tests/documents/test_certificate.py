@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
 
-import issuer.certificate as certificate_module
-from issuer.certificate import NO_NAME, certificate_pdf, human_date
+from issuer.certificate import NO_NAME, certificate_pdf, certificate_stamp, human_date
 from issuer.credential_builder import IssuerProfile, Recipient, build_credential
 from issuer.keys import Ed25519KeyPair, did_key_for, did_key_verification_method
 from issuer.signing import sign
@@ -25,7 +24,6 @@ KEY = Ed25519KeyPair.from_seed(bytes(range(1, 33)))
 DID = did_key_for(KEY.public_key_multibase)
 BASE = "https://issuer.st-elsewhere.example"
 VERIFY = f"{BASE}/verify?credential={BASE}/credentials/5f0c1e9e-8d4b-4c3a-9a57-0f3c2b1d6e8a"
-HAS_DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf").is_file()
 
 
 def _credential(
@@ -96,15 +94,18 @@ def test_nameless_credential_without_expiry_and_institution_override() -> None:
     assert "CREDITS" in text and "3" in text
 
 
-@pytest.mark.skipif(not HAS_DEJAVU, reason="needs fonts-dejavu-core")
 @pytest.mark.parametrize(
     "name", ["Nguyễn Thị Minh Khai", "Łukasz Żółć", "Ελένη Παπαδοπούλου", "Алексей Иванов"]
 )
-def test_unicode_names_render_with_dejavu(name: str) -> None:
+def test_unicode_names_are_embedded_in_an_installed_font(name: str) -> None:
     pdf = certificate_pdf(_credential(name=name), verify_url=VERIFY)
-    _, text = _read(pdf)
+    reader, text = _read(pdf)
     assert name in text
-    assert b"DejaVuSerif-Bold" in pdf  # embedded, so it prints the same everywhere
+    fonts = [font.get_object() for font in reader.pages[0]["/Resources"]["/Font"].values()]
+    serif = [f for f in fonts if str(f["/BaseFont"]).endswith("Serif-Bold")]
+    assert (
+        serif and "/FontFile2" in serif[0]["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+    )  # embedded
 
 
 def test_hostile_and_absurd_text_still_gives_one_valid_page() -> None:
@@ -180,13 +181,63 @@ def test_human_date(value: object, expected: str | None) -> None:
     assert human_date(value) == expected
 
 
-def test_falls_back_to_builtin_fonts(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(certificate_module, "FONT_DIRS", (Path("/nonexistent"),))
-    certificate_module._fonts.cache_clear()
-    try:
-        pdf = certificate_pdf(_credential(name="Zoë Nguyễn"), verify_url=VERIFY)
-        _, text = _read(pdf)
-        assert "Zoë" in text
-        assert b"Helvetica" in pdf and b"DejaVu" not in pdf
-    finally:
-        certificate_module._fonts.cache_clear()
+def test_revoked_and_expired_certificates_are_stamped() -> None:
+    credential = _credential()
+    assert certificate_stamp(credential, revoked=False, now=datetime(2027, 1, 1, tzinfo=UTC)) is None
+    assert certificate_stamp(credential, revoked=True) == "REVOKED"
+    assert (
+        certificate_stamp(credential, revoked=False, now=datetime(2028, 11, 29, 10, tzinfo=UTC)) == "EXPIRED"
+    )
+    assert certificate_stamp(_credential("cpd"), revoked=False, now=datetime(2099, 1, 1, tzinfo=UTC)) is None
+    _, plain = _read(certificate_pdf(credential, verify_url=VERIFY))
+    assert "REVOKED" not in plain and "EXPIRED" not in plain
+    for stamp in ("REVOKED", "EXPIRED"):
+        _, text = _read(certificate_pdf(credential, verify_url=VERIFY, stamp=stamp))
+        assert stamp in text
+
+
+def test_short_address_is_printed_and_the_qr_code_keeps_the_full_link() -> None:
+    reader, text = _read(
+        certificate_pdf(_credential(), verify_url=VERIFY, short_url="issuer.example/v/5f0c1e9e-8d4b")
+    )
+    assert "issuer.example/v/5f0c1e9e-8d4b" in text and "verify?credential" not in text
+    [image] = reader.pages[0].images
+    assert [b.text for b in zxingcpp.read_barcodes(Image.open(io.BytesIO(image.data)))] == [VERIFY]
+
+
+def _png(color: str) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (60, 30), color).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_logo_and_achievement_image_appear_and_nothing_is_fetched() -> None:
+    credential = _credential(signed=False)
+    reader, _ = _read(certificate_pdf(credential, verify_url=VERIFY))
+    assert len(reader.pages[0].images) == 1  # the QR code alone
+    reader, _ = _read(
+        certificate_pdf(credential, verify_url=VERIFY, logo=_png("navy"), achievement_image=_png("gold"))
+    )
+    assert len(reader.pages[0].images) == 3
+    # the credential's own images: data: URIs are drawn, network addresses never fetched
+    credential["issuer"]["image"] = {
+        "id": "data:image/png;base64," + base64.b64encode(_png("red")).decode(),
+        "type": "Image",
+    }
+    credential["credentialSubject"]["achievement"]["image"] = {
+        "id": "http://127.0.0.1:9/badge.png",
+        "type": "Image",
+    }
+    reader, _ = _read(certificate_pdf(credential, verify_url=VERIFY))
+    assert len(reader.pages[0].images) == 2
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><image href="http://127.0.0.1:9/x.png"/></svg>'
+    _read(certificate_pdf(credential, verify_url=VERIFY, achievement_image=svg))  # no fetch, no error
+    reader, _ = _read(certificate_pdf(credential, verify_url=VERIFY, logo=b"not an image"))
+    assert len(reader.pages[0].images) == 2
+
+
+def test_credits_earned_and_available() -> None:
+    credential = _credential("cpd", signed=False)
+    credential["credentialSubject"]["creditsEarned"] = 2.5
+    _, text = _read(certificate_pdf(credential, verify_url=VERIFY))
+    assert "CREDITS" in text and "2.5 of 3" in text

@@ -252,7 +252,11 @@ def test_roster_with_errors_then_partial(world: WebWorld, client) -> None:
         assert {f"credentials/{uuid}.pending.json" for uuid in ids} <= names
         assert "TEMPORARY.txt" in names and not any(f"credentials/{uuid}.json" in names for uuid in ids)
     # By default an export anchors first: the permanent, anchored files.
-    archive = client.post("/api/v1/institutions/sim/exports", json={"ids": ids}, headers=world.auth("issue"))
+    archive = client.post(
+        "/api/v1/institutions/sim/exports",
+        json={"ids": ids, "qrCodes": True, "certificates": True},
+        headers=world.auth("issue"),
+    )
     assert archive.status_code == 200 and archive.mimetype == "application/zip"
     assert archive.is_streamed  # produced credential by credential, not built in memory
     with zipfile.ZipFile(io.BytesIO(archive.data)) as zipped:

@@ -1,0 +1,97 @@
+"""Bulk downloads over the API (JSON Lines and ZIP), the short verification address, and the
+certificate as served: REVOKED stamped, the short address printed."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+from pypdf import PdfReader
+from web_fixtures import PUBLIC_URL, WebWorld
+
+from issuer.short_links import short_code
+from verifier.pipeline import Verifier
+
+EXPORTS = "/api/v1/institutions/sim/exports"
+
+
+def _jsonl(response) -> list[dict]:
+    assert response.status_code == 200, response.text
+    assert response.mimetype == "application/jsonl" and response.is_streamed
+    assert ".jsonl" in response.headers["Content-Disposition"]
+    return [json.loads(line) for line in response.data.decode().splitlines()]
+
+
+def test_jsonl_export_streams_every_credential_of_the_selection_and_they_verify(
+    world: WebWorld, client
+) -> None:
+    anchored = [world.issue(f"bulk{i}@example.org", f"Bulk {i}") for i in range(3)]
+    world.service.anchor_now("sim")
+    revoked = world.issue("gone@example.org")
+    world.service.revoke(revoked, "issued-in-error")
+    pending = world.issue("later@example.org")
+    world.issue("elsewhere@example.org", slug="other")
+    auth = world.auth("revoke")
+
+    everything = _jsonl(client.post(EXPORTS, json={"all": True, "format": "jsonl"}, headers=auth))
+    ids = [c["id"].rsplit("/", 1)[-1] for c in everything]
+    assert {*anchored, revoked, pending} <= set(ids) and len(ids) == len(set(ids))
+    assert all("elsewhere" not in json.dumps(c) for c in everything)  # only this institution's
+
+    def selection(state: str) -> set[str]:
+        body = {"all": True, "format": "jsonl", "state": state}
+        return {c["id"].rsplit("/", 1)[-1] for c in _jsonl(client.post(EXPORTS, json=body, headers=auth))}
+
+    assert set(anchored) <= selection("anchored") and revoked not in selection("anchored")
+    assert selection("revoked") == {revoked}
+    assert pending in selection("pending") and not set(anchored) & selection("pending")
+    future = {"all": True, "format": "jsonl", "since": "2999-01-01"}
+    assert client.post(EXPORTS, json=future, headers=auth).data == b""
+
+    chosen = _jsonl(client.post(EXPORTS, json={"ids": anchored[:2], "format": "jsonl"}, headers=auth))
+    assert [c["id"].rsplit("/", 1)[-1] for c in chosen] == anchored[:2]
+    verifier = Verifier(world.verifier_config)
+    for credential in chosen:  # exported as served: with the anchor proof, VALID
+        assert verifier.verify_bytes(json.dumps(credential)).status == "VALID"
+
+    bad = client.post(EXPORTS, json={"all": True, "format": "jsonl", "since": "last week"}, headers=auth)
+    assert bad.status_code == 400 and "since" in bad.get_json()["detail"]
+    bad = client.post(EXPORTS, json={"all": True, "format": "csv"}, headers=auth)
+    assert bad.status_code == 400 and "format" in bad.get_json()["detail"]
+
+
+def test_zip_export_renders_qr_codes_and_certificates_only_when_asked(world: WebWorld, client) -> None:
+    ids = [world.issue(f"zip{i}@example.org") for i in range(2)]
+    auth = world.auth("issue")
+    plain = client.post(EXPORTS, json={"ids": ids}, headers=auth)
+    assert plain.status_code == 200 and plain.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(plain.data)) as zipped:
+        names = zipped.namelist()
+    assert {f"credentials/{i}.json" for i in ids} <= set(names)
+    assert not [n for n in names if n.startswith(("certificates/", "qr/"))]
+    with_pdfs = client.post(EXPORTS, json={"ids": ids, "certificates": True, "qrCodes": True}, headers=auth)
+    with zipfile.ZipFile(io.BytesIO(with_pdfs.data)) as zipped:
+        assert {f"certificates/{i}.pdf" for i in ids} | {f"qr/{i}.png" for i in ids} <= set(zipped.namelist())
+
+
+def test_short_address_redirects_to_the_verifier_and_is_printed(world: WebWorld, client) -> None:
+    credential_id = world.issue("short@example.org", "Short Link")
+    code = short_code(credential_id)
+    assert len(code) == 13
+    answer = client.get(f"/v/{code}")
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith(f"{PUBLIC_URL}/verify?credential=")
+    assert credential_id in answer.headers["Location"]
+    assert client.get(f"/v/{code.upper().replace('-', '')}").status_code == 302  # as typed
+    assert client.get("/v/00000000-0000").status_code == 404
+    assert client.get("/v/not-a-code").status_code == 404
+
+    pdf = client.get(f"/credentials/{credential_id}/certificate.pdf")
+    text = PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()
+    host = PUBLIC_URL.removeprefix("https://")
+    assert f"{host}/v/{code}" in text.replace("\n", "")
+    assert "REVOKED" not in text
+    world.service.revoke(credential_id, "withdrawn")
+    revoked = client.get(f"/credentials/{credential_id}/certificate.pdf")
+    assert "REVOKED" in PdfReader(io.BytesIO(revoked.data)).pages[0].extract_text()
