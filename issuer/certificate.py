@@ -262,13 +262,10 @@ body { font-family: SANS; color: #1A202C; background: #F7F3EA; }
 .description { font-size: 9.5pt; color: #4A5568; line-clamp: 3; width: 220mm; max-width: 100%; }
 .details { position: absolute; left: 22mm; top: 133mm; width: 148mm; height: 50mm; overflow: hidden;
            border-top: 0.6pt solid #B08D57; padding-top: 2mm; }
-.details table { border-collapse: collapse; width: 100%; table-layout: fixed; }
-.details th { width: 29mm; font-size: 7.5pt; color: #4A5568; text-align: left; vertical-align: top;
-              padding: 0.9mm 0; font-weight: bold; }
-.details td { font-size: 10pt; vertical-align: top; padding: 0.6mm 0; overflow: hidden;
-              unicode-bidi: isolate; }
-.details td > div { line-clamp: 1; }
-.details td.small > div { font-size: 7.5pt; line-clamp: 2; overflow-wrap: anywhere; }
+.details .row { display: flex; align-items: flex-start; padding: 0.6mm 0; }
+.details .label { flex: 0 0 29mm; font-size: 7.5pt; color: #4A5568; font-weight: bold; padding-top: 0.4mm; }
+.details .value { flex: 1 1 auto; min-width: 0; font-size: 10pt; line-clamp: 1; unicode-bidi: isolate; }
+.details .value.small { font-size: 7.5pt; line-clamp: 2; overflow-wrap: anywhere; }
 .badge { position: absolute; left: 176mm; top: 136mm; width: 34mm; height: 34mm; object-fit: contain; }
 .verify { position: absolute; left: 213mm; top: 124mm; width: 66mm; height: 64mm; text-align: center; }
 .verify .caption { font-size: 9pt; font-weight: bold; color: #1F3A5F; margin-bottom: 1mm; }
@@ -334,7 +331,8 @@ def _html(
     if content.issuer_id:
         rows.append(("ISSUER", content.issuer_id, "small"))
     table = "".join(
-        f'<tr><th>{html.escape(label)}</th><td class="{css}">{_text("div", value, "")}</td></tr>'
+        f'<div class="row"><div class="label">{html.escape(label)}</div>'
+        f"{_text('div', value, f'value {css}'.strip())}</div>"
         for label, value, css in rows
     )
     address = short_url or _clean(verify_url, 600)
@@ -349,7 +347,7 @@ def _html(
         f"<style>{STYLE}</style></head><body>",
         '<div class="frame"></div><div class="inner"></div>',
         f'<div class="upper"><div class="middle">{"".join(upper)}</div></div>',
-        f'<div class="details"><table>{table}</table></div>',
+        f'<div class="details">{table}</div>',
     ]
     if content.badge:
         parts.append(f'<img class="badge" src="{content.badge}" alt="">')

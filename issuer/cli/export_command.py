@@ -119,7 +119,7 @@ def _export_bulk(
                 where = "stdout" if jsonl == "-" else jsonl
             else:
                 assert folder is not None
-                written = _write_folder(rows, Path(folder), progress, config, certificates, json)
+                written = _write_folder(rows, Path(folder), progress, config, certificates, json, db)
                 where = folder
     finally:
         db.dispose()
@@ -153,7 +153,9 @@ def _write_jsonl(rows: Any, target: str, progress: Any) -> int:
     return written
 
 
-def _write_folder(rows: Any, folder: Path, progress: Any, config: Any, certificates: bool, json: Any) -> int:
+def _write_folder(
+    rows: Any, folder: Path, progress: Any, config: Any, certificates: bool, json: Any, db: Any
+) -> int:
     from issuer.record_certificate import stored_certificate_pdf  # noqa: PLC0415 - WeasyPrint: only if asked
 
     try:
@@ -167,9 +169,8 @@ def _write_folder(rows: Any, folder: Path, progress: Any, config: Any, certifica
                 json.dumps(row.document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
             )
             if certificates:
-                pdf = stored_certificate_pdf(
-                    row.document, row.id, config.public_base_url, revoked=row.revoked
-                )
+                base_url = config.public_base_url
+                pdf = stored_certificate_pdf(row.document, row.id, base_url, revoked=row.revoked, db=db)
                 (folder / f"{row.id}.pdf").write_bytes(pdf)
         except OSError as exc:
             raise click.FileError(str(folder / row.id), exc.strerror) from None

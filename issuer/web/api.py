@@ -398,7 +398,7 @@ def export_response(
     if export_format == "jsonl":
         body, mimetype, extension = stream_jsonl(selection), JSONL, "jsonl"
     else:
-        body = stream_zip(selection, base_url, qr_codes=qr_codes, certificates=certificates)
+        body = stream_zip(selection, base_url, qr_codes=qr_codes, certificates=certificates, db=service.db)
         mimetype, extension = "application/zip", "zip"
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{export_filename(slug, extension)}"'

@@ -38,6 +38,7 @@ from issuer.bulk_export import ExportRow
 from issuer.qr import qr_png, qr_svg
 from issuer.record_certificate import stored_certificate_pdf
 from issuer.service import IssuerService
+from issuer.storage.database import Database
 from issuer.storage.errors import ForbiddenError
 from issuer.storage.models import ANCHORED, CREDENTIAL_STATES
 from issuer.web.links import links_for
@@ -116,7 +117,12 @@ def export_filename(institution: str, extension: str = "zip") -> str:
 
 
 def stream_zip(
-    rows: Iterable[ExportRow], base_url: str, *, qr_codes: bool = False, certificates: bool = False
+    rows: Iterable[ExportRow],
+    base_url: str,
+    *,
+    qr_codes: bool = False,
+    certificates: bool = False,
+    db: Database | None = None,
 ) -> Iterator[bytes]:
     """The ZIP archive of `rows`, in chunks of about one credential; QR codes only with `qr_codes`
     (about 50 ms each), PDFs only with `certificates` (about 0.4 s each)."""
@@ -143,7 +149,7 @@ def stream_zip(
                 archive.writestr(f"qr/{row.id}.svg", qr_svg(links.verify, title="Verify this credential"))
                 archive.writestr(f"qr/{row.id}.png", qr_png(links.verify), compress_type=zipfile.ZIP_STORED)
             if certificates:
-                pdf = stored_certificate_pdf(row.document, row.id, base_url, revoked=row.revoked)
+                pdf = stored_certificate_pdf(row.document, row.id, base_url, revoked=row.revoked, db=db)
                 archive.writestr(f"certificates/{row.id}.pdf", pdf, compress_type=zipfile.ZIP_STORED)
             writer.writerow(
                 (

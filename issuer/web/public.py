@@ -152,7 +152,9 @@ def create_public_blueprint(service: IssuerService) -> Blueprint:
     def certificate(credential_id: Any) -> Response:
         """The printable certificate (PDF)."""
         record, _links = load(credential_id)
-        pdf = stored_certificate_pdf(record.document, record.id, base_url, revoked=record.revoked)
+        pdf = stored_certificate_pdf(
+            record.document, record.id, base_url, revoked=record.revoked, db=service.db
+        )
         response = Response(pdf, mimetype="application/pdf")
         response.headers["Content-Disposition"] = f'inline; filename="certificate-{record.id}.pdf"'
         response.headers["Cache-Control"] = "no-cache"

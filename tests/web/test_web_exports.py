@@ -7,6 +7,7 @@ import io
 import json
 import zipfile
 
+from PIL import Image
 from pypdf import PdfReader
 from web_fixtures import PUBLIC_URL, WebWorld
 
@@ -95,3 +96,29 @@ def test_short_address_redirects_to_the_verifier_and_is_printed(world: WebWorld,
     world.service.revoke(credential_id, "withdrawn")
     revoked = client.get(f"/credentials/{credential_id}/certificate.pdf")
     assert "REVOKED" in PdfReader(io.BytesIO(revoked.data)).pages[0].extract_text()
+
+
+def test_catalog_achievement_image_and_credits_are_on_the_served_certificate(world: WebWorld, client) -> None:
+    badge = io.BytesIO()
+    Image.new("RGB", (64, 64), "#B08D57").save(badge, "PNG")
+    definition = {
+        "achievement": {
+            "type": ["Achievement"],
+            "name": "Paediatric Sedation Workshop",
+            "description": "Safe procedural sedation of children.",
+            "criteria": {"narrative": "Attended the workshop."},
+            "achievementType": "Course",
+            "creditsAvailable": 6,
+        }
+    }
+    achievement = world.service.create_achievement(
+        "sim", definition, image=badge.getvalue(), image_type="image/png"
+    )
+    issued = world.service.issue(
+        "sim", None, "badge@example.org", name="Badge Holder", achievement=achievement.id
+    )
+    pdf = client.get(f"/credentials/{issued.id}/certificate.pdf")
+    page = PdfReader(io.BytesIO(pdf.data)).pages[0]
+    text = page.extract_text()
+    assert "Paediatric Sedation Workshop" in text and "CREDITS" in text and "6" in text
+    assert len(page.images) == 2  # the QR code and the achievement's image, read from the catalog
