@@ -6,8 +6,10 @@
 
 Bulk export reads the database only (no chain, no web3): rows come from issuer.bulk_export a page
 at a time, so thousands of credentials per second go out in bounded memory, with a progress bar
-on stderr. `-o DIR` writes DIR/<uuid>.json (and DIR/<uuid>.pdf with --certificates); `--jsonl`
-writes one credential per line (`-` for stdout). Both read back with `medcred verify-batch`.
+on stderr. `-o DIR` writes DIR/<uuid>.json (DIR/<uuid>.pending.json for one not anchored yet: a
+temporary file, as everywhere else; and DIR/<uuid>.pdf with --certificates); `--jsonl` writes one
+credential per line (`-` for stdout). Both read back with `medcred verify-batch`. Nothing is
+anchored first (no chain is needed): `medcred anchor` before, for permanent files only.
 Heavy imports stay inside the command, so `medcred --help` stays fast.
 """
 
@@ -79,11 +81,13 @@ def export(
 
 
 def _export_one(settings: Settings, credential_id: str, output: str | None) -> None:
-    from issuer.cli.issue_commands import write_json  # noqa: PLC0415 - heavy: the issuer service
+    from issuer.cli.issue_commands import TEMPORARY_NOTE, write_json  # noqa: PLC0415 - heavy: the service
     from issuer.cli.service_factory import open_service  # noqa: PLC0415
 
     record = open_service(settings).get_credential(credential_id)
     click.echo(f"Credential {record.id}: {record.state}, {record.revocation}.", err=True)
+    if record.state != "anchored":
+        click.secho(TEMPORARY_NOTE, fg="yellow", err=True)
     write_json(record.document, output)
 
 
@@ -111,7 +115,14 @@ def _export_bulk(
     try:
         moment = parse_since(since)
         total = count_rows(db, slug, state=state, since=moment)
-        rows = export_rows(db, slug, state=state, since=moment)
+        pending = [0]
+
+        def counted() -> Any:
+            for row in export_rows(db, slug, state=state, since=moment):
+                pending[0] += row.state != "anchored"
+                yield row
+
+        rows = counted()
         progress = tqdm(total=total, unit="credential", desc="Exporting", file=_stderr(), disable=None)
         with progress:
             if jsonl is not None:
@@ -126,6 +137,13 @@ def _export_bulk(
     seconds = time.monotonic() - started
     rate = f", {written / seconds:,.0f}/s" if seconds > 0 and written else ""
     click.echo(f"Exported {written} credential(s) of {slug} to {where} in {seconds:.1f} s{rate}.", err=True)
+    if pending[0]:
+        click.secho(
+            f"{pending[0]} of them were not anchored yet: TEMPORARY files that verify as PENDING until "
+            "anchored; run `medcred anchor` and export again for the permanent ones.",
+            fg="yellow",
+            err=True,
+        )
 
 
 def _stderr() -> IO[str]:
@@ -165,7 +183,8 @@ def _write_folder(
     written = 0
     for row in rows:
         try:
-            (folder / f"{row.id}.json").write_text(
+            name = f"{row.id}.json" if row.state == "anchored" else f"{row.id}.pending.json"
+            (folder / name).write_text(
                 json.dumps(row.document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
             )
             if certificates:

@@ -107,7 +107,9 @@ def anchor_first(service: IssuerService, institution: str, ids: Sequence[str] | 
         service.anchor_now(institution, timeout=ANCHOR_FIRST_TIMEOUT_S)
     except MedCredError as exc:
         log.warning(
-            "Export for %s: anchoring first failed (%s); pending files are labelled temporary.", institution, exc
+            "Export for %s: anchoring first failed (%s); pending files are labelled temporary.",
+            institution,
+            exc,
         )
     return pending()
 

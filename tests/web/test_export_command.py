@@ -63,6 +63,12 @@ def test_bulk_export_to_jsonl_and_folder(runner: CliRunner, world: WebWorld, tmp
     assert set(anchored) <= written and revoked not in written and pending not in written
     assert json.loads((folder / f"{anchored[0]}.json").read_text())["proof"][-1]["cryptosuite"]
 
+    temporary = tmp_path / "temporary"
+    said = medcred(
+        runner, world, "export", "--institution", "sim", "--state", "pending", "-o", str(temporary)
+    )
+    assert (temporary / f"{pending}.pending.json").is_file() and "TEMPORARY" in said
+
     later = tmp_path / "later"
     said = medcred(runner, world, "export", "--institution", "sim", "--since", "2999-01-01", "-o", str(later),
                    "--certificates")  # fmt: skip

@@ -35,18 +35,24 @@ def test_jsonl_export_streams_every_credential_of_the_selection_and_they_verify(
     world.issue("elsewhere@example.org", slug="other")
     auth = world.auth("revoke")
 
-    everything = _jsonl(client.post(EXPORTS, json={"all": True, "format": "jsonl"}, headers=auth))
+    # anchorFirst false: the pending one stays pending (by default a download anchors first)
+    everything = _jsonl(
+        client.post(EXPORTS, json={"all": True, "format": "jsonl", "anchorFirst": False}, headers=auth)
+    )
     ids = [c["id"].rsplit("/", 1)[-1] for c in everything]
     assert {*anchored, revoked, pending} <= set(ids) and len(ids) == len(set(ids))
     assert all("elsewhere" not in json.dumps(c) for c in everything)  # only this institution's
 
     def selection(state: str) -> set[str]:
-        body = {"all": True, "format": "jsonl", "state": state}
+        body = {"all": True, "format": "jsonl", "state": state, "anchorFirst": False}
         return {c["id"].rsplit("/", 1)[-1] for c in _jsonl(client.post(EXPORTS, json=body, headers=auth))}
 
     assert set(anchored) <= selection("anchored") and revoked not in selection("anchored")
     assert selection("revoked") == {revoked}
     assert pending in selection("pending") and not set(anchored) & selection("pending")
+    # by default the download anchors first: nothing is left pending
+    _jsonl(client.post(EXPORTS, json={"all": True, "format": "jsonl"}, headers=auth))
+    assert pending not in selection("pending") and pending in selection("anchored")
     future = {"all": True, "format": "jsonl", "since": "2999-01-01"}
     assert client.post(EXPORTS, json=future, headers=auth).data == b""
 
