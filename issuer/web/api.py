@@ -38,6 +38,7 @@ from issuer.web.api_models import (
 from issuer.web.auth import READ_SCOPES, authorized_first, require, require_any, require_authorization
 from issuer.web.exports import JSONL, anchor_first, check_ids, export_filename, stream_jsonl, stream_zip
 from issuer.web.idempotent import idempotent
+from issuer.web.keys_api import add_key_routes
 from issuer.web.presenters import batch_summary, credential_summary, delivery_summary, iso
 from verifier.errors import InputError
 from verifier.web.openapi import BEARER, Media, Responses, api_spec, problems, request_body, validated
@@ -372,6 +373,7 @@ def create_api_blueprint(service: IssuerService) -> Blueprint:
             since=parse_since(json.since),
         )
 
+    add_key_routes(bp, service)
     return bp
 
 
