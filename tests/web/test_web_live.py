@@ -99,7 +99,7 @@ def test_admin_flow_in_chromium(live: tuple[WebWorld, WebServer], tmp_path: Path
             page.wait_for_url(f"{server.url}/admin/")
             assert page.locator("h1").first.inner_text() == "Simulation Centre"
 
-            page.select_option("#template", "pals")
+            page.select_option("#achievement", "template:pals")
             page.fill("#email", "browser.person@example.org")
             page.fill("#name", "Browser Person")
             page.click("#issue button[type=submit]")
