@@ -114,11 +114,6 @@ class IssueRequest:
     valid_from: datetime | None = None
     details: CredentialDetails = field(default_factory=CredentialDetails)
 
-    @property
-    def template(self) -> AwardedAchievement:
-        """The achievement awarded (the name earlier versions of this class used)."""
-        return self.achievement
-
 
 @dataclass(frozen=True)
 class RowError:
@@ -286,10 +281,6 @@ class AchievementResolver:
         if isinstance(found, MedCredError):
             raise found
         return found
-
-
-TemplateCache = AchievementResolver
-"""The earlier name (templates were the only achievements)."""
 
 
 def _text(values: Mapping[str, Any], column: str) -> str:

@@ -84,3 +84,11 @@ def test_achievement_commands_and_issuing_with_details(
     roster.write_text("email,course,colour\na@example.org,cpd,red\n", encoding="utf-8")
     out = medcred(runner, data, "issue-batch", "--institution", "rh", str(roster), code=2)
     assert "colour: unknown column" in out and "given_name" in out
+
+
+@pytest.mark.parametrize("argv", [("achievement", "--help"), ("achievement", "create", "--help")])
+def test_achievement_help_imports_nothing_heavy(argv: tuple[str, ...]) -> None:
+    from test_cli_startup import _heavy, _modules_after  # the probe of the start-up tests
+
+    out, modules = _modules_after(*argv)
+    assert "achievement" in out.lower() and _heavy(modules) == []
