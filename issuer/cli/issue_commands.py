@@ -148,7 +148,10 @@ def issue(
 @click.option("--institution", "slug", required=True, metavar="SLUG", help="The issuing institution.")
 @click.argument("roster", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option(
-    "--template", "default_template", metavar="NAME", help="Template for rows without a template column."
+    "--template",
+    "default_template",
+    metavar="NAME",
+    help="Achievement for rows without one: a catalog achievement (id, code or name) or a template.",
 )
 @click.option(
     "-o",
