@@ -7,7 +7,7 @@ presentation made for one verifier cannot be replayed to another. The steps:
 
 1. structure: `type` includes VerifiablePresentation, `verifiableCredential` holds credentials;
 2. the holder's proof (`verifier.data_integrity.verify_proof`, purpose `authentication`, the key's
-   DID must be the presentation's `holder`);
+   DID must be the presentation's `holder`, not past the proof's `expires`);
 3. challenge and domain: equal to what the verifier asked for (`--challenge`, `--domain`, the
    VC-API's `options`);
 4. every embedded credential through the full credential pipeline (`Verifier.verify`);
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from verifier import vc_jwt
@@ -38,6 +39,7 @@ from verifier.did import DidResolutionError, split_did_url
 from verifier.parsing import ParseFailure, parse_input, unwrap_enveloped
 from verifier.pipeline import MAX_CREDENTIAL_BYTES, Verifier
 from verifier.report import INVALID, VALID, Check, CheckStatus, Report
+from verifier.schema import parse_datetime
 
 PASS, FAIL, WARN = CheckStatus.PASS, CheckStatus.FAIL, CheckStatus.WARN
 VERIFIABLE_PRESENTATION = "VerifiablePresentation"
@@ -349,6 +351,13 @@ class PresentationVerifier:
             )  # fmt: skip
             return
         report.holder = report.holder or signer
+        expires = parse_datetime(proof.get("expires"))
+        if expires is not None and datetime.now(UTC) >= expires:
+            report.add(
+                "holder_proof", FAIL, "proof_expired",
+                f"The holder's signature expired on {proof['expires']}: the presentation is stale.",
+            )  # fmt: skip
+            return
         report.add(
             "holder_proof", PASS, "ok",
             f"Signed by its holder {report.holder} ({result.cryptosuite}).",

@@ -9,7 +9,7 @@
 // domain, EdDSA with the holder's Ed25519 key named by `kid`.
 //
 // Input (JSON on stdin):
-//   {"credentials": [...], "challenge": "...", "domain": "...", "holderSeed": "<64 hex>", "format": "jwt"?,
+//   {"credentials": [...], "challenge": "...", "domain": "...", "holderSeed": "<64 hex>", "format": "jwt"?, "expires": "<dateTime>"?,
 //    "holder": "<optional DID to write as holder; default the key's did:key>",
 //    "contexts": "<folder with index.json: URL -> bundled context file>"}
 // Output (JSON on stdout):
@@ -111,6 +111,9 @@ if(input.format === 'jwt') {
     .sign(key);
 } else {
   const suite = new DataIntegrityProof({signer: keyPair.signer(), cryptosuite: eddsaRdfc2022});
+  if(input.expires) {
+    suite.proof = {expires: input.expires}; // copied into the proof it creates
+  }
   signed = await vc.signPresentation({presentation, suite, challenge: input.challenge,
     domain: input.domain, documentLoader});
 }

@@ -42,6 +42,7 @@ def sign_presentation(
     seed: bytes = b"\x11" * 32,
     holder: str | None = None,
     jwt: bool = False,
+    expires: str | None = None,
 ) -> WalletResult:
     """Run the JS wallet (`jwt`: a VC-JWT presentation, a string); `error` holds its message if it
     refused (e.g. a JSON-LD safe-mode error)."""
@@ -57,6 +58,8 @@ def sign_presentation(
         request["holder"] = holder
     if jwt:
         request["format"] = "jwt"
+    if expires is not None:
+        request["expires"] = expires
     done = subprocess.run(
         [node, str(SCRIPT)],
         input=json.dumps(request),

@@ -226,3 +226,15 @@ def test_a_vc_jwt_presentation_signed_with_jose(world: World, institution: Insti
     }
     report = verify_submission(verifier, json.dumps(enveloped), challenge=CHALLENGE, domain=DOMAIN)
     assert isinstance(report, PresentationReport) and report.status == VALID
+
+
+def test_an_expired_holder_proof_is_invalid(world: World, institution: Institution) -> None:
+    """A proof's `expires` (Data Integrity) bounds how long a presentation may be replayed."""
+    credentials = world.issue_anchored(institution)
+    later = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    fresh = sign_presentation(credentials, challenge=CHALLENGE, domain=DOMAIN, expires=later)
+    assert fresh.presentation["proof"]["expires"] == later
+    assert _verify(world, fresh.presentation, challenge=CHALLENGE, domain=DOMAIN).status == VALID
+    stale = sign_presentation(credentials, challenge=CHALLENGE, domain=DOMAIN, expires="2020-01-01T00:00:00Z")
+    report = _verify(world, stale.presentation, challenge=CHALLENGE, domain=DOMAIN)
+    assert {c.name: c.code for c in report.failed} == {"holder_proof": "proof_expired"}
