@@ -32,6 +32,7 @@ from issuer.storage.admin_sessions import AdminSessions
 from issuer.storage.errors import ConflictError, ForbiddenError, UnauthorizedError
 from issuer.storage.models import CREDENTIAL_STATES
 from issuer.web.admin_achievements import add_achievement_pages
+from issuer.web.admin_keys import add_key_pages
 from issuer.web.api import ZIP, export_response
 from issuer.web.api_models import AdminExportForm, PageQuery
 from issuer.web.exports import anchor_first, check_ids
@@ -148,6 +149,7 @@ def create_admin_blueprint(service: IssuerService) -> Blueprint:
         )
 
     add_achievement_pages(bp, service, login_required)
+    add_key_pages(bp, service, login_required)
 
     @bp.get("/login")
     @api_spec.validate(

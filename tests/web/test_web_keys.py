@@ -51,3 +51,29 @@ def test_keys_rotate_and_retire_over_the_api(world: WebWorld, client) -> None:
     sim_admin = world.auth("admin")
     did_key = client.post("/api/v1/institutions/sim/keys/rotate", headers=sim_admin)
     assert did_key.status_code == 409 and "did:key" in did_key.get_json()["detail"]
+
+
+def test_keys_page_rotates_and_retires(world: WebWorld, client) -> None:
+    from web_fixtures import admin_login
+
+    service = world.service
+    service.create_institution("Web Paramedic College", slug="webpc", did_web="webpc.example")
+    csrf = admin_login(client, service.create_token("webpc", ["admin"])[0])
+    page = client.get("/admin/keys")
+    assert page.status_code == 200 and 'id="rotate-key"' in page.text and "current" in page.text
+    assert client.post("/admin/keys/rotate", data={}).status_code == 400  # no CSRF token
+    rotated = client.post("/admin/keys/rotate", data={"csrf_token": csrf}, follow_redirects=True)
+    assert rotated.status_code == 200 and "New signing key" in rotated.text
+    assert "key-2" in rotated.text and "key-1" in rotated.text
+    issued = service.issue("webpc", "acls", "x@example.org", name="Listed Again")
+    service.anchor_now("webpc")
+    admin = {"Authorization": f"Bearer {service.create_token('webpc', ['admin'])[0]}"}
+    listed = client.get("/api/v1/institutions/webpc/keys", headers=admin).get_json()["keys"]
+    key2 = next(k for k in listed if k["current"])
+    retired = client.post(
+        "/admin/keys/retire", data={"csrf_token": csrf, "key": "key-2", "as_of": key2["validFrom"]}
+    )
+    assert retired.status_code == 200 and 'id="retired"' in retired.text
+    assert "Listed Again" in retired.text and issued.id in retired.text
+    bad = client.post("/admin/keys/retire", data={"csrf_token": csrf, "key": "key-9"}, follow_redirects=True)
+    assert "was not retired" in bad.text
