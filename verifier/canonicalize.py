@@ -18,12 +18,12 @@ import re
 from typing import Any
 
 import rfc8785
-from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
 from pyld.identifier_issuer import IdentifierIssuer
 from pyld.jsonld import JsonLdError, JsonLdProcessor
 
 from verifier import fastcanon, nquads
+from verifier.canon_budget import BudgetedURDNA2015, TooComplexError, WorkBudget
 from verifier.errors import InputError
 from verifier.jsonld_loader import BundledDocumentLoader, ContextNotBundledError, default_loader
 
@@ -95,11 +95,19 @@ def jcs(obj: Any) -> bytes:
         ) from exc
 
 
-def rdfc(doc: Any, *, loader: BundledDocumentLoader | None = None, fast: bool = True) -> str:
+def rdfc(
+    doc: Any,
+    *,
+    loader: BundledDocumentLoader | None = None,
+    fast: bool = True,
+    budget: WorkBudget | None = None,
+) -> str:
     """RDFC-1.0 (URDNA2015) canonical N-Quads of a JSON-LD document, in safe mode.
 
     `fast` lets documents of the common shapes take MedCred's specialised path (`fastcanon`), which
-    is tested byte-identical to pyld and hands anything unusual back to pyld.
+    is tested byte-identical to pyld and hands anything unusual back to pyld. `budget` bounds the
+    blank-node labelling work (`verifier.canon_budget`; a fresh default budget when None): past it,
+    CanonicalizationError with code `too_complex`.
     """
     loader = loader or default_loader()
     if not isinstance(doc, dict):
@@ -108,16 +116,27 @@ def rdfc(doc: Any, *, loader: BundledDocumentLoader | None = None, fast: bool = 
         result = fastcanon.try_canonicalize(doc, loader)
         if result is not None:
             return result
-    return canonicalize_with_pyld(doc, loader=loader)
+    return canonicalize_with_pyld(doc, loader=loader, budget=budget)
 
 
-def canonicalize_with_pyld(doc: dict[str, Any], *, loader: BundledDocumentLoader | None = None) -> str:
-    """The reference path: pyld expansion (safe mode), RDF conversion and URDNA2015."""
+def canonicalize_with_pyld(
+    doc: dict[str, Any], *, loader: BundledDocumentLoader | None = None, budget: WorkBudget | None = None
+) -> str:
+    """The reference path: pyld expansion (safe mode), RDF conversion and URDNA2015 under `budget`."""
     loader = loader or default_loader()
     dataset = to_dataset(doc, loader=loader)
     _check_characters(dataset)
+    budget = budget or WorkBudget()
     try:
-        return URDNA2015().main(dataset, {"algorithm": "URDNA2015", "format": "application/n-quads"})
+        return BudgetedURDNA2015(budget).main(
+            dataset, {"algorithm": "URDNA2015", "format": "application/n-quads"}
+        )
+    except TooComplexError as exc:
+        raise CanonicalizationError(
+            "The document is too complex to canonicalize: its blank nodes would need more than "
+            f"{exc.limit:,} units of work to label (an RDFC-1.0 poison dataset).",
+            "too_complex",
+        ) from None
     except (JsonLdError, RecursionError, ValueError) as exc:  # pragma: no cover - defensive
         raise CanonicalizationError(f"RDF canonicalization failed: {exc}.", "rdfc_failed") from exc
 

@@ -36,6 +36,7 @@ from verifier.did import DidResolutionError, DidResolver, split_did_url
 from verifier.errors import MedCredError
 from verifier.jsonld_loader import BundledDocumentLoader
 from verifier.multikey import MultikeyError, decode_multibase
+from verifier.structure import StructureError, check_structure
 
 DATA_INTEGRITY_PROOF = "DataIntegrityProof"
 EDDSA_RDFC_2022 = "eddsa-rdfc-2022"
@@ -289,9 +290,11 @@ def verify_proof(
                 "wrong_proof_purpose",
             )
         signature = decode_proof_value(proof.get("proofValue"))
-        public_key = _authorize(document, proof, resolver, check_issuer)
+        # Everything local first (canonicalization runs under its work budget), so a malformed or
+        # too complex document never makes the verifier resolve a did:web over the network.
         unsecured = unsecured_document_for(document, proof, proofs_of(document))
         verify_data = create_verify_data(unsecured, proof, loader=loader)
+        public_key = _authorize(document, proof, resolver, check_issuer)
         try:
             Ed25519PublicKey.from_public_bytes(public_key).verify(signature, verify_data)
         except (InvalidSignature, ValueError) as exc:
@@ -327,7 +330,8 @@ def verify_proofs(
         if not isinstance(document, Mapping):
             raise ProofError("A credential must be a JSON object.", "proof_malformed")
         proofs = proofs_of(document)
-    except ProofError as exc:
+        check_structure(document)  # proofs, proof chains, contexts, size: before any cryptography
+    except (ProofError, StructureError) as exc:
         return VerificationResult(False, exc.code, str(exc))
     # A hostile `type` may be a list or object (unhashable): only a string can name an ignored type.
     skip_anchor = ANCHOR_PROOF_TYPE in ignored
