@@ -11,9 +11,7 @@ plain JSON here; they are not processed as JSON-LD.
 from __future__ import annotations
 
 import re
-import threading
 import urllib.parse
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -25,9 +23,12 @@ from verifier.errors import InputError
 from verifier.fetch import Fetcher, FetchError, FetchPolicy, default_fetcher
 from verifier.multikey import MultikeyError
 from verifier.public_keys import PublicKey, key_from_multibase, key_of_method
+from verifier.ttl_cache import CachedFailure, TtlCache
 
 DID_CONTEXT = "https://www.w3.org/ns/did/v1"
 MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
+MAX_DID_CHARS = 2048
+"""Longer identifiers are refused unread (a DID is a host name and a path)."""
 SUPPORTED_KEY_TYPES = ("Multikey", "Ed25519VerificationKey2020", "JsonWebKey2020", "JsonWebKey")
 _DID = re.compile(r"^did:[a-z0-9]+:[A-Za-z0-9._:%\-]+$")
 _HOST = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$")
@@ -90,7 +91,7 @@ class DidDocument:
             raise DidResolutionError(f"The DID document of {did} is not a JSON object.", "did_invalid")
         if document.get("id") != did:
             raise DidResolutionError(
-                f"The DID document obtained for {did} describes {document.get('id')!r} instead.",
+                f"The DID document obtained for {did} describes {str(document.get('id'))[:100]!r} instead.",
                 "did_invalid",
             )
         methods: dict[str, VerificationMethod] = {}
@@ -222,6 +223,9 @@ class DidResolver:
     - `fetcher`: the hardened fetcher did:web documents are fetched with (`verifier.fetch`);
       a shared one with `timeout` and no allowed private origins by default.
     - `http_get`: replace the fetch entirely (the issuer's self-check hands over a known document).
+    - `cache_size`, `cache_ttl`: resolved documents kept (at most that many, for that many seconds;
+      None: no age limit); `failure_ttl`: how long a failure is remembered, so that a silent host
+      named by a credential is asked once, not once per proof and per check.
     """
 
     def __init__(
@@ -234,6 +238,8 @@ class DidResolver:
         http_get: HttpGet | None = None,
         cache_size: int = 1024,
         fetcher: Fetcher | None = None,
+        cache_ttl: float | None = 300.0,
+        failure_ttl: float = 30.0,
     ) -> None:
         self.did_web_folder = Path(did_web_folder) if did_web_folder is not None else None
         self.allow_network = allow_network
@@ -242,35 +248,38 @@ class DidResolver:
         self._http_get = http_get or fetcher_get(
             fetcher or default_fetcher(FetchPolicy(timeout=timeout, max_bytes=max_bytes))
         )
-        self._cache: OrderedDict[str, DidDocument] = OrderedDict()
-        self._cache_size = cache_size
+        self._documents = TtlCache(cache_ttl, maxsize=cache_size)
+        self._failures = TtlCache(failure_ttl, maxsize=cache_size)
         self._folder_index: dict[str, Path] | None = None
-        self._lock = threading.Lock()
 
     def resolve(self, did: str) -> DidDocument:
-        """The DID document of `did`, or DidResolutionError."""
-        if not isinstance(did, str) or not _DID.match(did):
-            raise DidResolutionError(f"{did!r} is not a DID.", "did_invalid")
-        with self._lock:
-            cached = self._cache.get(did)
-            if cached is not None:
-                self._cache.move_to_end(did)
-                return cached
-        if did.startswith("did:key:"):
-            document = DidDocument.from_json(did, did_key_document(did))
-        elif did.startswith("did:web:"):
-            document = DidDocument.from_json(did, self._web_document(did))
-        else:
-            method = did.split(":")[1]
-            raise DidResolutionError(
-                f"The DID method did:{method} is not supported (only did:key and did:web).",
-                "did_method_unsupported",
-            )
-        with self._lock:
-            self._cache[did] = document
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+        """The DID document of `did`, or DidResolutionError (a failure is remembered briefly)."""
+        if not isinstance(did, str) or len(did) > MAX_DID_CHARS or not _DID.match(did):
+            raise DidResolutionError(f"{str(did)[:100]!r} is not a DID.", "did_invalid")
+        cached = self._documents.lookup(did)
+        if cached is not None:
+            return cached
+        failure = self._failures.lookup(did)
+        if failure is not None:
+            raise DidResolutionError(failure.message, failure.code)
+        try:
+            document = self._resolve(did)
+        except DidResolutionError as exc:
+            self._failures.put(did, CachedFailure.of(exc, "did_unresolvable"))
+            raise
+        self._documents.put(did, document)
         return document
+
+    def _resolve(self, did: str) -> DidDocument:
+        if did.startswith("did:key:"):
+            return DidDocument.from_json(did, did_key_document(did))
+        if did.startswith("did:web:"):
+            return DidDocument.from_json(did, self._web_document(did))
+        method = did.split(":")[1]
+        raise DidResolutionError(
+            f"The DID method did:{method} is not supported (only did:key and did:web).",
+            "did_method_unsupported",
+        )
 
     def dereference(self, method_url: str) -> tuple[DidDocument, VerificationMethod]:
         """The DID document and the verification method a DID URL (`did...#fragment`) names."""

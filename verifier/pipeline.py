@@ -24,6 +24,7 @@ from verifier.data_integrity import SIGNATURE_PROOF_TYPES, issuer_id, proofs_of,
 from verifier.dates import human_date, signed_at
 from verifier.did import DidResolutionError, DidResolver
 from verifier.errors import ChainError, MedCredError
+from verifier.guards import check_limits, worth_fetching
 from verifier.identity import recipient_matches
 from verifier.jsonld_loader import default_loader
 from verifier.jsonsafe import MAX_DEPTH
@@ -36,10 +37,12 @@ from verifier.schema import check_schema, parse_datetime, validity_period
 from verifier.signatures import check_signature
 from verifier.status_check import check_credential_status, entries_of
 from verifier.trust import registry_basis, store_for
-from verifier.ttl_cache import TtlCache
+from verifier.ttl_cache import CachedFailure, TtlCache
 from verifier.vc_jwt import DecodedJwt
 
 PASS, FAIL, WARN, SKIPPED = CheckStatus.PASS, CheckStatus.FAIL, CheckStatus.WARN, CheckStatus.SKIPPED
+STATUS_LIST_CACHE_SIZE = 256
+"""Status lists (or their failures) remembered per Verifier: lists are up to 4 MiB each."""
 MAX_CREDENTIAL_BYTES = 2 * 1024 * 1024
 CLOCK_SKEW = timedelta(minutes=5)
 """How far a signature's `created` may lie ahead of the verifier's clock, or of the block time of
@@ -114,7 +117,7 @@ class Verifier:
         self.loader = default_loader()
         self._readers: dict[tuple[int, str], RegistryReader] = {}
         self._lock = threading.Lock()
-        self._status_lists = TtlCache(config.cache_ttl_seconds)
+        self._status_lists = TtlCache(config.cache_ttl_seconds, maxsize=STATUS_LIST_CACHE_SIZE)
         self._fetch_status_list = status_list_fetcher
         self.trust = store_for(config, self.fetcher.get)
 
@@ -165,10 +168,14 @@ class Verifier:
     def _verify(
         self, credential: dict[str, Any], report: Report, recipient: str | None, jwt: DecodedJwt | None = None
     ) -> Report:
+        if not check_limits(credential, report):  # structural limits, before any cryptography
+            return report
         self._summarize(credential, report)
         self._check_schema(credential, report)
-        did = self._check_issuer_did(credential, report)
-        signed_by = self._check_signature(credential, report, jwt)
+        signature = Report()  # checked first, reported after the issuer (the report's order)
+        signed_by = self._check_signature(credential, signature, jwt)
+        did = self._check_issuer_did(credential, report, lookup=signed_by is not None)
+        report.checks.extend(signature.checks)
         if signed_by is not None and not self._check_signature_date(credential, report, signed_by):
             signed_by = None  # a false date: nothing downstream may rely on this signature
         anchor = None
@@ -217,11 +224,15 @@ class Verifier:
                 errors=list(result.errors),
             )  # fmt: skip
 
-    def _check_issuer_did(self, credential: Mapping[str, Any], report: Report) -> str | None:
+    def _check_issuer_did(self, credential: Mapping[str, Any], report: Report, *, lookup: bool) -> str | None:
         did = issuer_id(credential)
         if did is None:
             report.add("issuer", FAIL, "issuer_missing", "The credential does not say who issued it.")
             return None
+        if not lookup and not did.startswith("did:key:"):  # network (did:web) only once signed
+            report.add("issuer", SKIPPED, "not_looked_up", "The issuer's identity was not looked up: "
+                       "the credential's signature does not hold.")  # fmt: skip
+            return did
         try:
             self.resolver.resolve(did)
         except DidResolutionError as exc:
@@ -588,6 +599,10 @@ class Verifier:
                 "status_list", SKIPPED, "disabled", "The issuer's status list was not consulted (offline)."
             )
             return
+        if not worth_fetching(report):  # nothing is fetched for a credential already INVALID
+            why = "The issuer's status list was not fetched: the credential is already invalid."
+            report.add("status_list", SKIPPED, "not_fetched", why)
+            return
         issuer = issuer_id(credential)
         for outcome in check_credential_status(credential, lambda url: self._status_list(url, issuer)):
             report.add("status_list", outcome.status, outcome.code, outcome.message, **outcome.details)
@@ -612,11 +627,13 @@ class Verifier:
                 if not verified:
                     raise status_list.StatusListError(f"its signature is invalid ({message})")
                 return status_list.parse_status_list_credential(listing)
-            except MedCredError as exc:
-                return exc
+            except MedCredError as exc:  # remembered as a short sentence: no traceback, no body
+                return CachedFailure.of(exc, "status_list_invalid")
 
         decoded = self._status_lists.get(url, fetch_and_verify)
-        if not isinstance(decoded, MedCredError) and decoded.issuer != issuer:
+        if isinstance(decoded, CachedFailure):
+            return status_list.StatusListError(decoded.message, decoded.code)
+        if decoded.issuer != issuer:
             return MedCredError("the status list was published by someone other than the issuer.")
         return decoded
 

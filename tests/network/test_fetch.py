@@ -11,6 +11,7 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+from hostile_servers import SECRET, HostileServer, closed_port, hostile_server
 
 from verifier.config import ConfigError, parse_config
 from verifier.fetch import (
@@ -20,8 +21,6 @@ from verifier.fetch import (
     address_is_public,
     normalize_origin,
 )
-
-from .hostile_servers import SECRET, HostileServer, closed_port, hostile_server
 
 GENERIC = "could not be fetched: the host is unreachable, did not answer in time, or is not a public address."
 

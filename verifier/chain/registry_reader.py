@@ -138,6 +138,8 @@ class RegistryReader:
 
     The first call checks that the node is on `chain_id` (when given) and that a MedCred registry
     answers at `address`, so a misconfiguration is one clear sentence rather than garbage results.
+    Views are cached for `ttl_seconds` (None: no age limit), at most `cache_size` entries: roots and
+    DIDs come from credentials, that is from anyone.
     """
 
     def __init__(
@@ -146,12 +148,13 @@ class RegistryReader:
         address: str,
         chain_id: int | None = None,
         ttl_seconds: float | None = None,
+        cache_size: int = 4096,
     ) -> None:
         self.w3 = w3
         self.address = checksum(address)
         self.expected_chain_id = chain_id
         self.contract: Contract = w3.eth.contract(address=self.address, abi=load_artifact().abi)
-        self._cache = TtlCache(ttl_seconds)
+        self._cache = TtlCache(ttl_seconds, maxsize=cache_size)
         self._checked = False
         self._check_lock = threading.Lock()
 
