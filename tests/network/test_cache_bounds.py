@@ -51,8 +51,8 @@ def test_20000_status_list_urls_leave_the_verifier_at_its_bound() -> None:
     """Each URL is refused at once (a private address); what is kept per URL is a short sentence."""
     verifier = Verifier(VerifierConfig(cache_ttl_seconds=60.0))
     for n in range(DISTINCT):
-        verifier._status_list(f"http://10.255.{n % 250}.{n % 200}/lists/{n}")
-    verifier._status_list("http://10.0.0.1/" + "x" * 1_500_000)
+        verifier._status_list(f"http://10.255.{n % 250}.{n % 200}/lists/{n}", "did:example:issuer")
+    verifier._status_list("http://10.0.0.1/" + "x" * 1_500_000, "did:example:issuer")
     assert len(verifier._status_lists) == STATUS_LIST_CACHE_SIZE
     values = verifier._status_lists.values()
     assert all(isinstance(v, CachedFailure) for v in values)
@@ -91,5 +91,5 @@ def test_registry_reader_cache_is_bounded(anvil_node: tuple[Path, str]) -> None:
     reader = RegistryReader(world.chain.w3, world.address, chain_id=world.chain.chain_id, ttl_seconds=60,
                             cache_size=50)  # fmt: skip
     for _ in range(300):
-        assert not reader.anchor(os.urandom(32)).exists
+        assert not reader.anchor(world.governor.sender.account.address, os.urandom(32)).exists
     assert len(reader._cache) == 50
