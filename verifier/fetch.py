@@ -14,7 +14,8 @@ writes only the policy:
   6to4 and Teredo forms looked through), are refused unless the URL's origin (`host:port`) is listed
   in `FetchPolicy.allow_hosts` (`[network] allow_hosts` in the verifier configuration).
 - A total deadline per fetch (all redirects included), enforced by a watchdog that shuts the socket
-  down: a server dripping one byte every two seconds is cut off at the deadline.
+  down: a server dripping one byte every two seconds is cut off at the deadline. Name resolution
+  runs on a small pool and is waited for only until the deadline.
 - A size cap counted while reading; `Content-Length` above it refused before reading.
 - At most `max_redirects` redirects, each hop checked again.
 - Failures are cached briefly in a bounded cache (keyed by a hash of the URL, holding the short
@@ -35,7 +36,10 @@ import socket
 import threading
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
@@ -262,7 +266,7 @@ def _guarded_socket(conn: HTTPConnection) -> socket.socket:
     remaining = attempt.remaining()
     if remaining <= 0:
         raise _Refused("deadline")
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    infos = _resolve(host, port, remaining)
     last: OSError | None = None
     for family, kind, proto, _, sockaddr in infos:
         if not allowed_origin and not address_is_public(str(sockaddr[0])):
@@ -280,6 +284,27 @@ def _guarded_socket(conn: HTTPConnection) -> socket.socket:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return sock
     raise last or _Refused("no allowed address")
+
+
+_DNS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="medcred-dns")
+"""Name resolution cannot be interrupted, so it runs here, waited for only until the deadline: a
+slow resolver costs a fetch its deadline, never more, and at most 8 lookups are in flight."""
+
+
+def _resolve(host: str, port: int, timeout: float) -> list[Any]:
+    """getaddrinfo(host, port) within `timeout` seconds (IP literals at once); _Refused past it."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    future = _DNS.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    try:
+        return future.result(timeout=timeout)
+    except FutureTimeout:
+        future.cancel()
+        raise _Refused("name resolution took too long") from None
 
 
 class _GuardedHTTPConnection(HTTPConnection):

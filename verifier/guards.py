@@ -1,5 +1,5 @@
 """The pipeline's guards against hostile work: structural limits before any cryptography, and no
-network fetch for a credential whose signature did not hold or that is already INVALID (issue 9).
+network fetch for a credential whose signature did not hold (issue 9).
 
 Kept out of `verifier.pipeline` so that the pipeline only calls them.
 """
@@ -24,12 +24,10 @@ def check_limits(credential: Mapping[str, Any], report: Report) -> bool:
     return True
 
 
-def worth_fetching(report: Report) -> bool:
-    """Whether network checks may run: the `signature` check passed and no check has failed so far
-    (a status list cannot turn an INVALID credential VALID, so it is not fetched for one)."""
+def signature_held(report: Report) -> bool:
+    """Whether the report's `signature` check passed: network checks (status lists) run only then.
+
+    A credential that fails elsewhere (an untrusted registry, a missing anchor) still has its status
+    list read, so that its report can say it was revoked."""
     check = report.check("signature")
-    return (
-        check is not None
-        and check.status is CheckStatus.PASS
-        and not any(c.status is CheckStatus.FAIL for c in report.checks)
-    )
+    return check is not None and check.status is CheckStatus.PASS
