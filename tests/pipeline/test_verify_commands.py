@@ -302,6 +302,8 @@ def test_verify_batch_gives_a_row_per_presented_credential(
     broken = copy.deepcopy(good.presentation)
     broken["verifiableCredential"][0]["credentialSubject"]["name"] = "Someone Else"
     (folder / "b-tampered.json").write_text(json.dumps(broken))
+    token = sign_presentation(credentials[2:3], challenge="c", domain="d", jwt=True)
+    (folder / "c-token.jwt").write_text(token.presentation)  # a VC-JWT presentation
     report = tmp_path / "report.json"
     result = _batch(trust_file, "--workers", "1", "--report", str(report), str(folder))
     assert result.exit_code == 1, result.output
@@ -311,6 +313,7 @@ def test_verify_batch_gives_a_row_per_presented_credential(
         ("a-good.json#verifiableCredential[1]", "VALID"),
         ("b-tampered.json#verifiableCredential[0]", "INVALID"),
         ("b-tampered.json#verifiableCredential[1]", "INVALID"),  # the holder's signature broke
+        ("c-token.jwt#verifiableCredential[0]", "VALID"),
     ]
     assert rows[3]["failed_checks"] == ["presentation:holder_proof:signature_invalid"]
 
