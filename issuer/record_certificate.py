@@ -1,6 +1,7 @@
 """The certificate of a stored credential as it is now: its verifier link in the QR code, its short
-address printed, "REVOKED" / "EXPIRED" stamped when it is, and the achievement's image from this
-issuer's catalog (one helper for the public page, the ZIP export and `medcred export`)."""
+address printed, "REVOKED" / "EXPIRED" stamped when it is, the institution's logo and the
+achievement's image from this issuer's catalog (one helper for the public page, the ZIP export
+and `medcred export`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from issuer.certificate import certificate_pdf, certificate_stamp
+from issuer.institution_logo import logo_of_issuer
 from issuer.short_links import short_url
 from issuer.storage.database import Database
 from issuer.storage.models import Achievement
@@ -55,8 +57,8 @@ def stored_certificate_pdf(
 ) -> bytes:
     """The PDF certificate of a stored credential (see issuer.certificate.certificate_pdf).
 
-    `document` is the credential as it is now, `credential_id` its UUID; with `db`, the achievement's
-    catalog image is drawn; `now` decides expiry.
+    `document` is the credential as it is now, `credential_id` its UUID; with `db`, the institution's
+    logo and the achievement's catalog image are drawn; `now` decides expiry.
     """
     links = links_for(base_url, credential_id, str(document.get("id") or "") or None)
     return certificate_pdf(
@@ -65,4 +67,5 @@ def stored_certificate_pdf(
         short_url=short_url(base_url, credential_id),
         stamp=certificate_stamp(document, revoked=revoked, now=now),
         achievement_image=catalog_image(db, base_url, document) if db is not None else None,
+        logo=logo_of_issuer(db, document) if db is not None else None,
     )

@@ -1,6 +1,8 @@
-"""`medcred institution create|list|register`: issuing institutions, their keys and registration."""
+"""`medcred institution create|list|register|logo`: issuing institutions, their keys, registration, logo."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
@@ -177,3 +179,26 @@ def new_account(settings: Settings, slug: str) -> None:
     click.echo(f"New account {new} (the old one was {old}).")
     click.secho(f"Governance must move the issuer: medcred registry move-issuer {old} {new}", fg="yellow")
     click.echo("then reinstate it if it is suspended: medcred registry reinstate " + new)
+
+
+@institution.command("logo")
+@click.argument("slug")
+@click.argument("image", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--remove", is_flag=True, help="Remove the logo instead.")
+@click.pass_obj
+def logo(settings: Settings, slug: str, image: Path | None, remove: bool) -> None:
+    """Set the logo drawn on the institution's certificates (IMAGE: a PNG or SVG file, at most
+    512 KiB; SVG is sanitized), or --remove it."""
+    from issuer.institution_logo import set_logo  # noqa: PLC0415
+
+    if (image is None) == (not remove):
+        raise click.UsageError("Give an IMAGE file, or --remove.")
+    data = None
+    if image is not None:
+        try:
+            data = image.read_bytes()
+        except OSError as exc:
+            raise click.FileError(str(image), exc.strerror) from None
+    declared = {".png": "image/png", ".svg": "image/svg+xml"}.get(image.suffix.lower()) if image else None
+    kind = set_logo(open_service(settings).db, slug, data, declared)
+    click.echo(f"Logo of {slug}: {kind}." if kind else f"Logo of {slug} removed.")

@@ -115,6 +115,9 @@ class Institution(Base):
     deliver_email: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     """Whether recipients get a claim link by e-mail once their credential is anchored (each
     roster or request may say otherwise)."""
+    logo_type: Mapped[str | None] = mapped_column(String(32))
+    logo_data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """The logo drawn on the institution's certificates (PNG, or SVG sanitized on upload)."""
     signing_public_key: Mapped[str] = mapped_column(String(128))
     signing_key_sealed: Mapped[str] = mapped_column(Text)
     verification_method: Mapped[str] = mapped_column(String(700))

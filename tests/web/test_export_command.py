@@ -104,3 +104,26 @@ def test_usage_errors_are_clear(runner: CliRunner, world: WebWorld, args: list[s
 def test_unknown_institution(runner: CliRunner, world: WebWorld) -> None:
     out = medcred(runner, world, "export", "--institution", "nowhere", "--jsonl", "-", code=1)
     assert "no institution 'nowhere'" in out
+
+
+def test_institution_logo_command(runner: CliRunner, world: WebWorld, tmp_path: Path) -> None:
+    from PIL import Image
+
+    png = tmp_path / "logo.png"
+    Image.new("RGB", (90, 30), "#1F3A5F").save(png, "PNG")
+    assert "Logo of sim: image/png." in medcred(runner, world, "institution", "logo", "sim", str(png))
+    svg = tmp_path / "logo.svg"
+    svg.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><rect width="9" height="9"/></svg>'
+    )
+    assert "image/svg+xml" in medcred(runner, world, "institution", "logo", "sim", str(svg))
+    with world.service.db.reader() as session:
+        from issuer.storage.models import Institution
+
+        stored = session.query(Institution).filter_by(slug="sim").one().logo_data
+    assert b"<script" not in stored and b"<rect" in stored  # sanitized
+    text = tmp_path / "logo.png.txt"
+    text.write_text("not an image")
+    assert "PNG or an SVG" in medcred(runner, world, "institution", "logo", "sim", str(text), code=2)
+    assert "removed" in medcred(runner, world, "institution", "logo", "sim", "--remove")
+    assert "IMAGE file, or --remove" in medcred(runner, world, "institution", "logo", "sim", code=2)

@@ -11,6 +11,7 @@ from PIL import Image
 from pypdf import PdfReader
 from web_fixtures import PUBLIC_URL, WebWorld
 
+from issuer.institution_logo import set_logo
 from issuer.short_links import short_code
 from verifier.pipeline import Verifier
 
@@ -104,7 +105,7 @@ def test_short_address_redirects_to_the_verifier_and_is_printed(world: WebWorld,
     assert "REVOKED" in PdfReader(io.BytesIO(revoked.data)).pages[0].extract_text()
 
 
-def test_catalog_achievement_image_and_credits_are_on_the_served_certificate(world: WebWorld, client) -> None:
+def test_logo_catalog_image_and_credits_are_on_the_served_certificate(world: WebWorld, client) -> None:
     badge = io.BytesIO()
     Image.new("RGB", (64, 64), "#B08D57").save(badge, "PNG")
     definition = {
@@ -128,3 +129,8 @@ def test_catalog_achievement_image_and_credits_are_on_the_served_certificate(wor
     text = page.extract_text()
     assert "Paediatric Sedation Workshop" in text and "CREDITS" in text and "6" in text
     assert len(page.images) == 2  # the QR code and the achievement's image, read from the catalog
+    logo = io.BytesIO()
+    Image.new("RGB", (120, 40), "#1F3A5F").save(logo, "PNG")
+    set_logo(world.service.db, "sim", logo.getvalue())
+    page = PdfReader(io.BytesIO(client.get(f"/credentials/{issued.id}/certificate.pdf").data)).pages[0]
+    assert len(page.images) == 3  # and the institution's logo
