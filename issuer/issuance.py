@@ -328,7 +328,7 @@ def request_from_values(
             raw_results = split_results(_text(values, "result"))
         raw_evidence = values.get("evidence_urls")
         if raw_evidence is None:
-            raw_evidence = _text(values, "evidence").split()
+            raw_evidence = re.split(r"[\s;]+", _text(values, "evidence"))
         fields = {
             "credits_earned": attempt("credits", lambda: parse_credits(values.get("credits"), data)),
             "results": attempt("result", lambda: parse_results(raw_results, data)),

@@ -42,7 +42,7 @@ ACHIEVEMENT = {
 ROSTER = (
     "First name,Last name,Email,Course,Completion date,Credits,Result,Evidence\n"
     "Amara,Okafor,amara@example.org,ALS-ERC21,2026-06-12,12,Written exam=91; CASTest=pass,"
-    "https://lms.example.org/als/amara\n"
+    "https://lms.example.org/als/amara; https://lms.example.org/als/amara-castest\n"
     "Jonas,Berg,jonas@example.org,ALS-ERC21,2026-06-12,12,Written exam=86; CASTest=passed,\n"
 )
 
@@ -106,7 +106,10 @@ def test_institution_achievement_by_roster_and_vc_api_verifies_everywhere(world:
         subject = document["credentialSubject"]
         assert subject["achievement"] == created["achievement"]
         assert subject["creditsEarned"] in (12, 10.5) and len(subject["result"]) == 2
-    assert pending[0]["evidence"][0]["id"] == "https://lms.example.org/als/amara"
+    assert [e["id"] for e in pending[0]["evidence"]] == [
+        "https://lms.example.org/als/amara",
+        "https://lms.example.org/als/amara-castest",
+    ]
     assert pending[0]["credentialSubject"]["name"] == "Amara Okafor"
     assert [r["verified"] for r in reference_verify(pending)] == [True] * 4, reference_verify(pending)
 
