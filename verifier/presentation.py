@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from verifier import vc_jwt
+from verifier import baked, vc_jwt
 from verifier.data_integrity import ProofError, proofs_of, verify_proof
 from verifier.did import DidResolutionError, split_did_url
 from verifier.parsing import ParseFailure, parse_input, unwrap_enveloped
@@ -477,8 +477,16 @@ def verify_submission(
 
     The one entry point of the CLI, verify-batch, the page and the VC-API for submitted files. A
     credential goes through `Verifier.verify_bytes` unchanged and at the same speed: only text that
-    names VerifiablePresentation, or is a JWT, is parsed here first. Never raises for bad input.
+    names VerifiablePresentation, or is a JWT, is parsed here first. A baked badge (PNG or SVG,
+    `verifier.baked`) is verified by the credential it carries. Never raises for bad input.
     """
+    if baked.is_image(data):  # an Open Badges baked badge (PNG or SVG): verify what it carries
+        try:
+            data = baked.extract_credential(data)
+        except baked.BakedImageError as exc:
+            report = Report(source=source)
+            report.add("parse", CheckStatus.FAIL, exc.code, str(exc))
+            return report
     if not might_be_presentation(data) and not _might_be_jwt(data):
         return verifier.verify_bytes(data, recipient=recipient, source=source)
     try:

@@ -19,6 +19,8 @@ from verifier.fetch import Fetcher, FetchError, FetchPolicy, default_fetcher
 from verifier.urls import MalformedURLError, check_http_url
 
 MAX_FETCH_BYTES = 2 * 1024 * 1024
+MAX_READ_BYTES = 8 * 1024 * 1024
+"""Files and standard input: a baked badge image (verifier.baked) may be larger than a credential."""
 
 
 class SourceError(InputError):
@@ -75,7 +77,7 @@ def read_source(
 ) -> bytes:
     """The bytes of FILE, URL or '-' (standard input); URLs go through `fetcher` (see `fetch_url`)."""
     if source == "-":
-        return sys.stdin.buffer.read(MAX_FETCH_BYTES + 1)
+        return sys.stdin.buffer.read(MAX_READ_BYTES + 1)
     if source.startswith(("http://", "https://")):
         if not allow_network:
             raise SourceError("Fetching credentials from URLs is switched off in the verifier configuration.")
@@ -85,7 +87,7 @@ def read_source(
         raise SourceError(f"{source} is not a file, a URL or '-'.")
     try:
         with path.open("rb") as handle:
-            return handle.read(MAX_FETCH_BYTES + 1)
+            return handle.read(MAX_READ_BYTES + 1)
     except OSError as exc:
         raise SourceError(f"{source} cannot be read: {exc.strerror}.") from None
 

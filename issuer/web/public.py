@@ -15,10 +15,12 @@ from typing import Any
 
 from flask import Blueprint, Response, json, redirect, render_template, request
 
+from issuer.badges import baked_png, baked_svg
 from issuer.qr import qr_png, qr_svg
 from issuer.record_certificate import stored_certificate_pdf
 from issuer.service import CredentialRecord, IssuerService
 from issuer.short_links import SHORT_PATH, resolve_short_code
+from issuer.storage.errors import NotFoundError
 from issuer.web.api_models import Health
 from issuer.web.links import CredentialLinks, links_for
 from issuer.web.presenters import achievement_of, anchor_proof
@@ -26,6 +28,8 @@ from verifier.dates import credential_dates
 from verifier.web.openapi import Media, Responses, api_spec, problems
 
 JSON_TYPES = ("application/json", "application/ld+json", "application/vc")
+SVG_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox"
+"""Badge SVGs are shown as documents of their own only sandboxed (the image is sanitized anyway)."""
 PUBLIC_JSON_HEADERS = {"Access-Control-Allow-Origin": "*", "Vary": "Accept"}
 
 
@@ -173,6 +177,46 @@ def create_public_blueprint(service: IssuerService) -> Blueprint:
         response = redirect(links.verify, code=302)
         response.headers["Cache-Control"] = "public, max-age=3600"
         return response
+
+    def achievement_image(record: CredentialRecord) -> tuple[str, bytes] | None:
+        if record.achievement_id is None:
+            return None
+        try:
+            return service.achievement_image(record.achievement_id)
+        except NotFoundError:
+            return None
+
+    def badge(record: CredentialRecord, body: bytes | str, media: str, extension: str) -> Response:
+        response = Response(body, mimetype=media)
+        response.headers["Content-Disposition"] = f'inline; filename="badge-{record.id}.{extension}"'
+        response.headers["Cache-Control"] = "no-cache"  # the anchor proof arrives after issuing
+        if media == "image/svg+xml":
+            response.headers["Content-Security-Policy"] = SVG_POLICY
+        return response
+
+    @bp.get("/credentials/<uuid:credential_id>/badge.png")
+    @api_spec.validate(
+        resp=Responses(HTTP_200=Media("image/png", "Baked PNG badge."), **problems(404)),
+        tags=["credentials"],
+        skip_validation=True,
+    )
+    def badge_png(credential_id: Any) -> Response:
+        """The Open Badges 3.0 baked badge (PNG): the achievement's image with the credential in
+        an iTXt chunk `openbadgecredential`."""
+        record, _links = load(credential_id)
+        return badge(record, baked_png(record.document, achievement_image(record)), "image/png", "png")
+
+    @bp.get("/credentials/<uuid:credential_id>/badge.svg")
+    @api_spec.validate(
+        resp=Responses(HTTP_200=Media("image/svg+xml", "Baked SVG badge."), **problems(404)),
+        tags=["credentials"],
+        skip_validation=True,
+    )
+    def badge_svg(credential_id: Any) -> Response:
+        """The Open Badges 3.0 baked badge (SVG): the credential in an `openbadges:credential` element."""
+        record, _links = load(credential_id)
+        svg = baked_svg(record.document, achievement_image(record))
+        return badge(record, svg, "image/svg+xml", "svg")
 
     @bp.get("/.well-known/did.json")
     @api_spec.validate(
