@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import click
 
-from issuer.chain.backends import open_chain
+from issuer.chain.backends import Chain, open_chain
 from issuer.chain.context import deployment_store, open_registry, record_deployment
 from issuer.chain.registry_writer import deploy_registry
 from issuer.chain.transactions import TransactionSender
@@ -35,6 +35,13 @@ def deploy(settings: Settings, force: bool) -> None:
     existing = store.load(chain.chain_id)
     if existing is not None and not force:
         code = chain.w3.eth.get_code(existing.address)
+        if code and _outdated(chain, existing.address):
+            click.echo(
+                f"The registry recorded for chain {existing.chain_id} ({existing.address}) is an older "
+                "version: deploying the current one (register the institutions again afterwards).",
+                err=True,
+            )
+            code = b""
         if code:
             click.echo(
                 f"A registry is already deployed on chain {existing.chain_id}: {existing.address} "
@@ -48,6 +55,18 @@ def deploy(settings: Settings, force: bool) -> None:
         f"Registry deployed on chain {deployment.chain_id} at block {deployment.block_number}.", err=True
     )
     click.echo(deployment.address)
+
+
+def _outdated(chain: Chain, address: str) -> bool:
+    """Whether the registry at `address` is an older MedCred registry (see RegistryReader.check)."""
+    from verifier.chain.registry_reader import RegistryReader  # noqa: PLC0415
+    from verifier.errors import RegistryOutdatedError  # noqa: PLC0415
+
+    try:
+        RegistryReader(chain.w3, address).check()
+    except RegistryOutdatedError:
+        return True
+    return False
 
 
 @registry.command("add-issuer")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from eth_account import Account
@@ -91,7 +92,6 @@ def test_one_credential_reads_only_its_word_even_in_the_largest_batch(
 def test_a_registry_of_the_first_version_asks_for_a_redeploy(chain: Chain) -> None:
     """A data folder made with the old contract: every read says clearly that it needs a redeploy."""
     import json
-    from pathlib import Path
 
     from issuer.chain.transactions import TransactionSender
     from verifier.errors import RegistryOutdatedError
@@ -102,3 +102,40 @@ def test_a_registry_of_the_first_version_asks_for_a_redeploy(chain: Chain) -> No
     reader = RegistryReader(chain.w3, deployed.contract_address or "", chain_id=chain.chain_id)
     with pytest.raises(RegistryOutdatedError, match="needs a redeploy: run `medcred registry deploy`"):
         reader.issuer_count()
+
+
+def test_registry_deploy_replaces_a_first_version_registry(tmp_path: Path) -> None:
+    """`medcred registry deploy` on a data folder whose recorded registry is version 1 deploys the
+    current one (there is no production deployment to migrate), and says so."""
+    import json
+
+    from click.testing import CliRunner
+
+    from issuer.chain.backends import memory_chain
+    from issuer.chain.context import deployment_store
+    from issuer.chain.deployment import Deployment
+    from issuer.chain.transactions import TransactionSender
+    from verifier.cli import _load_plugins, cli
+    from verifier.errors import RegistryOutdatedError
+    from verifier.settings import Settings
+
+    chain = memory_chain(fresh=True)
+    old = json.loads((Path(__file__).parents[1] / "vectors" / "registry-v1.json").read_text())
+    sender = TransactionSender(chain.w3, chain.governor())
+    result = sender.deploy(old["abi"], old["bytecode"], sender.address, description="old registry")
+    settings = Settings(data_dir=tmp_path / "var", chain="memory")
+    deployment_store(settings, chain).save(
+        Deployment(chain.chain_id, result.contract_address or "", result.block_number, result.tx_hash,
+                   sender.address, 0.0)
+    )  # fmt: skip
+    with pytest.raises(RegistryOutdatedError):
+        RegistryReader(chain.w3, result.contract_address or "").check()
+    _load_plugins()
+    out = CliRunner().invoke(
+        cli, ["--data-dir", str(settings.data_dir), "--chain", "memory", "registry", "deploy"]
+    )
+    assert out.exit_code == 0, out.output
+    assert "older version" in out.output
+    new = deployment_store(settings, chain).require(chain.chain_id).address
+    assert new != result.contract_address
+    RegistryReader(chain.w3, new).check()
