@@ -241,3 +241,20 @@ def test_verify_exits_4_and_batch_counts_suspended_and_warnings(
     assert rows[0]["achievement"] and rows[0]["valid_from"] and rows[0]["valid_until"]
     assert "status_type_unsupported" in rows[2]["warnings"]
     assert "trust" in rows[0]
+
+
+def test_the_page_shows_suspended_as_temporary(
+    world: World, institution: Institution, lists, host: CredentialHost
+) -> None:
+    from verifier.web.app import create_app
+
+    paused = _issue(world, institution, [status_entry(lists["suspension"], 9, "suspension")])
+    url = host.put("paused-page.json", paused)
+    client = create_app(world.config(status_list=True, allow_hosts=host.allow)).test_client()
+    page = client.get("/verify", query_string={"credential": url}).get_data(as_text=True)
+    assert 'class="verdict suspended"' in page and 'data-status="SUSPENDED"' in page
+    assert "Temporary: the issuer has suspended this credential for now" in page
+    assert 'data-check="status_list" data-status="suspended"' in page
+    assert "revoked" not in page.split('id="verdict"')[1].split("</section>")[0].replace("not revoked", "")
+    answer = client.post("/credentials/verify", json={"verifiableCredential": paused})
+    assert answer.get_json()["verified"] is False
