@@ -32,7 +32,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from verifier.canonicalize import CanonicalizationError, jcs, rdfc
-from verifier.did import DidResolutionError, DidResolver, split_did_url
+from verifier.did import DidResolutionError, DidResolver, VerificationMethod, split_did_url
 from verifier.errors import MedCredError
 from verifier.jsonld_loader import BundledDocumentLoader
 from verifier.multikey import MultikeyError, decode_multibase
@@ -221,11 +221,13 @@ def decode_proof_value(value: Any) -> bytes:
     return signature
 
 
-def _authorize(
-    document: Mapping[str, Any], proof: Mapping[str, Any], resolver: DidResolver, check_issuer: bool
-) -> bytes:
-    """Resolve the proof's key, check who controls it and for what; return the raw public key."""
-    method_url = proof["verificationMethod"]
+def authorized_method(
+    method_url: Any, purpose: str, resolver: DidResolver, *, controller: str | None = None
+) -> VerificationMethod:
+    """The verification method `method_url` names, once its DID document confirms it: the method's
+    controller is that DID, it is listed under the verification relationship `purpose`, and (when
+    `controller` is given, e.g. the issuer) that DID is `controller`. Shared by Data Integrity
+    proofs and VC-JWTs. ProofError or DidResolutionError (each with a `code`) otherwise."""
     try:
         did, _ = split_did_url(method_url)
     except DidResolutionError as exc:
@@ -233,27 +235,37 @@ def _authorize(
             f"The verification method {method_url!r} is not a DID URL, so its key cannot be resolved.",
             "verification_method_unresolvable",
         ) from exc
-    if check_issuer:
-        issuer = issuer_id(document)
-        if issuer is None:
-            raise ProofError("The credential has no issuer identifier.", "issuer_invalid")
-        if did != issuer:
-            raise ProofError(
-                f"The proof was made with a key of {did}, which is not the credential's issuer {issuer}.",
-                "issuer_mismatch",
-            )
+    if controller is not None and did != controller:
+        raise ProofError(
+            f"The signature was made with a key of {did}, which is not the issuer {controller}.",
+            "issuer_mismatch",
+        )
     did_document, method = resolver.dereference(method_url)
     if method.controller != did:
         raise ProofError(
             f"The key {method_url} is controlled by {method.controller or 'nobody'}, not {did}.",
             "issuer_mismatch",
         )
-    purpose = proof["proofPurpose"]
     if not did_document.authorizes(method_url, purpose):
         raise ProofError(
             f"The DID document of {did} does not list {method_url} under {purpose}.",
             "verification_method_not_authorized",
         )
+    return method
+
+
+def _authorize(
+    document: Mapping[str, Any], proof: Mapping[str, Any], resolver: DidResolver, check_issuer: bool
+) -> bytes:
+    """Resolve the proof's key, check who controls it and for what; return the raw public key."""
+    controller = None
+    if check_issuer:
+        controller = issuer_id(document)
+        if controller is None:
+            raise ProofError("The credential has no issuer identifier.", "issuer_invalid")
+    method = authorized_method(
+        proof["verificationMethod"], proof["proofPurpose"], resolver, controller=controller
+    )
     return method.public_key
 
 

@@ -34,8 +34,8 @@ from joserfc.jwk import ECKey, OKPKey
 from joserfc.jws import JWSRegistry
 
 from verifier import jsonsafe
-from verifier.data_integrity import ASSERTION_METHOD, ProofResult, issuer_id
-from verifier.did import DidResolutionError, DidResolver, split_did_url
+from verifier.data_integrity import ASSERTION_METHOD, ProofError, ProofResult, authorized_method, issuer_id
+from verifier.did import DidResolutionError, DidResolver
 from verifier.errors import InputError
 from verifier.multikey import MultikeyError
 from verifier.public_keys import ED25519, P256
@@ -219,29 +219,7 @@ def verify(
             raise VcJwtError("The credential has no issuer identifier.", "issuer_invalid")
         method_url = _method_url(decoded, controller)
         info["verification_method"] = method_url
-        try:
-            did, _ = split_did_url(method_url)
-        except DidResolutionError as exc:
-            raise VcJwtError(
-                f"The JWT's kid {method_url!r} is not a DID URL, so its key cannot be resolved.",
-                "verification_method_unresolvable",
-            ) from exc
-        if did != controller:
-            raise VcJwtError(
-                f"The JWT was signed with a key of {did}, which is not the issuer {controller}.",
-                "issuer_mismatch",
-            )
-        document, method = resolver.dereference(method_url)
-        if method.controller != did:
-            raise VcJwtError(
-                f"The key {method_url} is controlled by {method.controller or 'nobody'}, not {did}.",
-                "issuer_mismatch",
-            )
-        if not document.authorizes(method_url, purpose):
-            raise VcJwtError(
-                f"The DID document of {did} does not list {method_url} under {purpose}.",
-                "verification_method_not_authorized",
-            )
+        method = authorized_method(method_url, purpose, resolver, controller=controller)
         key = method.key
         if JWT_ALGORITHMS[alg] != key.algorithm:
             raise VcJwtError(
@@ -255,7 +233,7 @@ def verify(
                 "The JWT's signature does not match: it was altered or signed by another key.",
                 "signature_invalid",
             ) from exc
-    except (VcJwtError, DidResolutionError, MultikeyError) as exc:
+    except (VcJwtError, ProofError, DidResolutionError, MultikeyError) as exc:
         return ProofResult(False, exc.code, str(exc), **info)
     return ProofResult(True, "ok", f"The {alg} JWT signature by {method_url} is valid.", **info)
 
