@@ -52,6 +52,7 @@ def test_help_and_version_import_nothing_heavy(argv: tuple[str, ...]) -> None:
     elif argv:
         for name in ("verify", "verify-batch", "issue-batch", "run", "registry", "token", "worker"):
             assert f"\n  {name} " in out
+        assert "  verify-batch   Verify many credentials" in out  # help lines read from the source
 
 
 def test_importing_the_cli_modules_imports_nothing_heavy() -> None:
@@ -67,15 +68,14 @@ def test_a_command_is_imported_when_it_runs() -> None:
 
 
 def test_every_listed_help_line_is_the_commands_own() -> None:
-    """The registered one-line help of every lazy command equals its docstring's first line."""
+    """The help `--help` lists for each lazy command (read from its module's source, not imported)
+    is what Click shows once the command is imported."""
     _load_plugins()
     assert len(cli.lazy_commands) >= 15
-    for name, (_path, short_help) in cli.lazy_commands.items():
-        command = cli.load_lazy(name)
-        assert command.get_short_help_str(limit=1000) == short_help, (
-            f"`medcred {name}`: its docstring's first line changed; copy it into the help line where it "
-            "is registered (VERIFY_COMMANDS in verifier/cli.py or COMMANDS in issuer/cli/__init__.py)"
-        )
+    for name in cli.lazy_commands:
+        listed = cli.lazy_help(name, limit=1000)
+        assert listed, name
+        assert listed == cli.load_lazy(name).get_short_help_str(limit=1000), name
 
 
 def test_every_command_answers_help() -> None:

@@ -11,9 +11,10 @@ the command line quick:
 
 - write it in its own module (e.g. `issuer/cli/achievement_commands.py`) and register it by import
   path, never by importing it: `root.add_lazy_command("achievement",
-  "issuer.cli.achievement_commands:achievement", "Create and list the institution's achievements.")`
-  (the issuer's table is `COMMANDS` in `issuer/cli/__init__.py`); the help text is the first line of
-  the command's docstring (a test compares them);
+  "issuer.cli.achievement_commands:achievement")` (the issuer's table is `COMMANDS` in
+  `issuer/cli/__init__.py`); `--help` lists it with its docstring's first line, read from the
+  module's source without importing it (so the command function needs a docstring, and help given
+  in the decorator instead must also be passed as `short_help`);
 - the module itself may import what its commands need at the top, but nothing may sign, connect or
   open a database at import time;
 - modules imported by `verifier.cli` and `issuer.cli` themselves stay light: no web3, eth_account,
@@ -22,9 +23,13 @@ the command line quick:
 
 from __future__ import annotations
 
+import ast
+import functools
 import importlib
+import importlib.util
 import sys
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 import click
@@ -37,22 +42,49 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 
+@functools.cache
+def _module_tree(module_name: str) -> ast.Module | None:
+    """The parsed source of `module_name`, found without importing it (its parent packages are)."""
+    spec = importlib.util.find_spec(module_name)
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return None
+    return ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+
+
+def docstring_of(import_path: str) -> str:
+    """The docstring of the function `module:attribute` names, read from the module's source (the
+    function a `@click.command()` decorates: its docstring is the command's help). Empty if none."""
+    module_name, attribute = import_path.split(":", 1)
+    tree = _module_tree(module_name)
+    for node in tree.body if tree is not None else ():
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == attribute:
+            return ast.get_docstring(node) or ""
+    return ""
+
+
 class LazyGroup(click.Group):
     """A Click group whose subcommands are imported only when used (Click's documented LazyGroup).
 
-    `add_lazy_command(name, "package.module:attribute", short_help)` registers a command without
-    importing it; `--help` lists it with `short_help`. Commands added with `add_command` work as usual.
+    `add_lazy_command(name, "package.module:attribute")` registers a command without importing it;
+    `--help` lists it with the first line of its docstring, read from the module's source (or with
+    `short_help`, when given). Commands added with `add_command` work as usual.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.lazy_commands: dict[str, tuple[str, str]] = {}
+        self.lazy_commands: dict[str, tuple[str, str | None]] = {}
 
-    def add_lazy_command(self, name: str, import_path: str, short_help: str) -> None:
+    def add_lazy_command(self, name: str, import_path: str, short_help: str | None = None) -> None:
         """Register `name` as the Click command at `import_path` ("module:attribute")."""
         if ":" not in import_path:
             raise ValueError(f"import path {import_path!r} must be 'module:attribute'")
         self.lazy_commands[name] = (import_path, short_help)
+
+    def lazy_help(self, name: str, limit: int = 45) -> str:
+        """The one-line help of lazy command `name`, as Click would shorten it, without importing it."""
+        import_path, short_help = self.lazy_commands[name]
+        text = short_help if short_help is not None else docstring_of(import_path)
+        return click.Command(name, help=text).get_short_help_str(limit)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy_commands})
@@ -72,7 +104,7 @@ class LazyGroup(click.Group):
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """The command list, from the registered help lines: listing imports no command module."""
+        """The command list, with help read from source or registered: it imports no command module."""
         names = self.list_commands(ctx)
         if not names:
             return
@@ -85,7 +117,7 @@ class LazyGroup(click.Group):
                     continue
                 rows.append((name, command.get_short_help_str(limit)))
             else:
-                rows.append((name, click.utils.make_default_short_help(self.lazy_commands[name][1], limit)))
+                rows.append((name, self.lazy_help(name, limit)))
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
@@ -128,18 +160,9 @@ def cli(ctx: click.Context, data_dir: str | None, chain: str | None) -> None:
 
 # The verifier's own commands (verifier/commands.py), by import path.
 VERIFY_COMMANDS = {
-    "verify": (
-        "verifier.commands:verify",
-        "Verify one credential or presentation: SOURCE is a file, a URL, or '-' for standard input.",
-    ),
-    "verify-batch": (
-        "verifier.commands:verify_batch",
-        "Verify many credentials: folders, .json (one or an array), .jsonl, .zip, and .csv files of URLs.",
-    ),
-    "verify-server": (
-        "verifier.commands:verify_server",
-        "Serve the verifier page and the VC-API verify endpoint on their own (waitress, until Ctrl-C).",
-    ),
+    "verify": "verifier.commands:verify",
+    "verify-batch": "verifier.commands:verify_batch",
+    "verify-server": "verifier.commands:verify_server",
 }
 
 _plugins_loaded = False
@@ -152,8 +175,8 @@ def _load_plugins() -> None:
     if _plugins_loaded:
         return
     _plugins_loaded = True
-    for name, (import_path, short_help) in VERIFY_COMMANDS.items():
-        cli.add_lazy_command(name, import_path, short_help)
+    for name, import_path in VERIFY_COMMANDS.items():
+        cli.add_lazy_command(name, import_path)
     for ep in entry_points(group="medcred.commands"):
         try:
             register = ep.load()
