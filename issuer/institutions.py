@@ -72,6 +72,8 @@ class InstitutionInfo:
     include_names: bool
     created_at: datetime
     did_web_url: str | None = None
+    deliver_email: bool = True
+    """Whether recipients get claim e-mails unless a roster or request says otherwise."""
 
     @classmethod
     def of(cls, row: Institution) -> InstitutionInfo:
@@ -86,6 +88,7 @@ class InstitutionInfo:
             include_names=row.include_names,
             created_at=row.created_at,
             did_web_url=did_web_document_url(row),
+            deliver_email=row.deliver_email,
         )
 
 

@@ -135,6 +135,12 @@ class DeliveryDesk:
             records.requeue(session, row, credential.state == ANCHORED)
             return DeliveryState.of(row)
 
+    def set_institution_default(self, slug: str, on: bool) -> None:
+        """Claim e-mails on or off for the institution's new credentials (rosters and requests may
+        still say otherwise; credentials already issued keep their state)."""
+        with self.db.session() as session:
+            get_institution(session, slug, lock=True).deliver_email = on
+
     def open(self, token: str) -> Claim:
         """The credential a claim link opens (UnknownClaimError 404, ClaimExpiredError 410)."""
         with self.db.session() as session:

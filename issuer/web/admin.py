@@ -27,9 +27,10 @@ from flask import (
 from issuer.chain.registry_writer import REVOCATION_REASONS
 from issuer.credential_details import split_results
 from issuer.issuance import RosterError
+from issuer.loopback import is_loopback_host
 from issuer.service import IssuerService
 from issuer.storage.admin_sessions import AdminSessions
-from issuer.storage.errors import ConflictError, ForbiddenError, UnauthorizedError
+from issuer.storage.errors import ConflictError, ForbiddenError, NotFoundError, UnauthorizedError
 from issuer.storage.models import CREDENTIAL_STATES
 from issuer.web.admin_achievements import add_achievement_pages
 from issuer.web.admin_keys import add_key_pages
@@ -143,10 +144,23 @@ def create_admin_blueprint(service: IssuerService) -> Blueprint:
                 achievements=active_achievements(),
                 reasons=list(REVOCATION_REASONS),
                 links=lambda r: links_for(base_url, r.id, r.url),
+                deliveries=service.delivery.states([r.id for r in records]),
+                mailbox=dev_mailbox() is not None,
                 **extra,
             ),
             status,
         )
+
+    def dev_mailbox() -> Any:
+        """The development mailbox, shown only to requests from this machine (no SMTP configured)."""
+        mailbox = service.delivery.mailbox
+        return mailbox if mailbox is not None and is_loopback_host(request.remote_addr or "") else None
+
+    def deliver_choice() -> bool | None:
+        """The form's claim e-mail checkbox (None when the form had none: the institution's default)."""
+        if not request.form.get("deliver_shown"):
+            return None
+        return request.form.get("deliver_by_email") == "on"
 
     add_achievement_pages(bp, service, login_required)
     add_key_pages(bp, service, login_required)
@@ -262,6 +276,7 @@ def create_admin_blueprint(service: IssuerService) -> Blueprint:
                 form.get("email", ""),
                 achievement=achievement,
                 allow_duplicate=form.get("allow_duplicate") == "on",
+                deliver=deliver_choice(),
                 results=split_results(text.pop("result") or ""),
                 evidence_urls=(text.pop("evidence") or "").split(),
                 **text,
@@ -302,7 +317,14 @@ def create_admin_blueprint(service: IssuerService) -> Blueprint:
         if state is not None and state not in FILTERS:
             error = f"There is no filter {state!r}: show all, or one of {', '.join(FILTERS)}."
             return render_template(
-                "admin_credentials.html", records=[], more=False, page=1, state=None, error=error, **page_args
+                "admin_credentials.html",
+                records=[],
+                deliveries={},
+                more=False,
+                page=1,
+                state=None,
+                error=error,
+                **page_args,
             ), 400
         records = service.list_credentials(
             g.slug,
@@ -315,6 +337,7 @@ def create_admin_blueprint(service: IssuerService) -> Blueprint:
         return render_template(
             "admin_credentials.html",
             records=records[:PAGE_SIZE],
+            deliveries=service.delivery.states([r.id for r in records[:PAGE_SIZE]]),
             more=len(records) > PAGE_SIZE,
             page=page,
             state=state,
@@ -350,6 +373,78 @@ def create_admin_blueprint(service: IssuerService) -> Blueprint:
         flash(f"Revoked credential {outcome.credential_id} {where}.", "ok")
         return back()
 
+    @bp.post("/credentials/<uuid:credential_id>/delivery")
+    @api_spec.validate(
+        resp=Responses(
+            HTTP_302="Back to the list with a message (or, not logged in, to the login page).",
+            HTTP_404=error_page("No such credential."),
+            **FORM_ERRORS,
+        ),
+        tags=["admin"],
+        security=SESSION,
+        skip_validation=True,
+    )
+    @request_body(form_body({"next": {"type": "string"}}))
+    @login_required
+    def resend(credential_id: Any) -> Any:
+        """(Re)send a credential's claim e-mail with a new link (form)."""
+        try:
+            state = service.delivery.resend(str(credential_id), g.slug)
+        except (ConflictError, ForbiddenError, NotFoundError) as exc:
+            flash(str(exc), "error")
+            return back()
+        when = "now" if state.state == "queued" else "once it is anchored"
+        flash(f"The claim e-mail for credential {credential_id} will be sent {when}.", "ok")
+        return back()
+
+    @bp.post("/settings/delivery")
+    @api_spec.validate(
+        resp=Responses(
+            HTTP_302="Back to the dashboard (or, not logged in, to the login page).", **FORM_ERRORS
+        ),
+        tags=["admin"],
+        security=SESSION,
+        skip_validation=True,
+    )
+    @request_body(form_body({"on": {"type": "string", "enum": ["0", "1"]}}, ["on"]))
+    @login_required
+    def delivery_default() -> Any:
+        """Switch the institution's claim e-mails on or off (rosters and requests may still say otherwise)."""
+        on = request.form.get("on") == "1"
+        service.delivery.set_institution_default(g.slug, on)
+        flash(f"Claim e-mails are {'on' if on else 'off'} by default for new credentials.", "ok")
+        return redirect(url_for("admin.dashboard"))
+
+    @bp.get("/mailbox")
+    @api_spec.validate(
+        resp=Responses(
+            HTTP_200=PAGE, HTTP_404=error_page("Not in development mode, or not from this machine."), **LOGIN
+        ),
+        tags=["admin"],
+        security=SESSION,
+        skip_validation=True,
+    )
+    @login_required
+    def mailbox() -> Any:
+        """The development mailbox (no SMTP server configured; only from this machine): the claim
+        e-mails kept for this institution, newest first."""
+        box = dev_mailbox()
+        if box is None:
+            abort(
+                404,
+                "No development mailbox: an SMTP server is configured, or this is not from this machine.",
+            )
+        messages = [
+            {
+                "subject": m["Subject"],
+                "to": m["To"],
+                "date": m["Date"],
+                "text": (m.get_body(("plain",)) or m).get_content(),
+            }
+            for m in box.messages(g.slug)
+        ]
+        return render_template("admin_mailbox.html", messages=messages)
+
     @bp.post("/anchor")
     @api_spec.validate(
         resp=Responses(HTTP_302="Back with a message (or, not logged in, to the login page).", **FORM_ERRORS),
@@ -378,7 +473,10 @@ def create_admin_blueprint(service: IssuerService) -> Blueprint:
     def roster() -> Any:
         """The roster upload form."""
         return render_template(
-            "admin_roster.html", templates=service.templates(), achievements=active_achievements()
+            "admin_roster.html",
+            templates=service.templates(),
+            achievements=active_achievements(),
+            deliver_default=service.get_institution(g.slug).deliver_email,
         )
 
     @bp.post("/roster")
@@ -428,6 +526,7 @@ def create_admin_blueprint(service: IssuerService) -> Blueprint:
                 allow_partial=allow_partial,
                 default_template=template,
                 allow_duplicates=allow_duplicates,
+                deliver=deliver_choice(),
             )
         except RosterError as exc:
             bad_rows = len({e.row for e in exc.errors if e.row > 1})
