@@ -51,6 +51,10 @@ FORM_FIELDS = {
 }
 
 
+NO_SUCH = error_page("No such achievement.")
+OTHERS = error_page("Another institution's.")
+
+
 def _form_body(required: list[str]) -> dict[str, Any]:
     schema = {
         "type": "object",
@@ -208,7 +212,9 @@ def add_achievement_pages(
 
     @bp.get("/achievements/<uuid:achievement_id>")
     @api_spec.validate(
-        resp=Responses(HTTP_200=PAGE, HTTP_403=error_page("Another institution's."), **LOGIN),
+        resp=Responses(
+            HTTP_200=PAGE, HTTP_403=error_page("Another institution's."), HTTP_404=NO_SUCH, **LOGIN
+        ),
         tags=["admin"],
         security=SESSION,
         skip_validation=True,
@@ -220,7 +226,12 @@ def add_achievement_pages(
 
     @bp.post("/achievements/<uuid:achievement_id>/versions")
     @api_spec.validate(
-        resp=Responses(HTTP_302="Created: to the new version's page (or to the login page).", **FORM_ERRORS),
+        resp=Responses(
+            HTTP_302="Created: to the new version's page (or to the login page).",
+            HTTP_403=OTHERS,
+            HTTP_404=NO_SUCH,
+            **FORM_ERRORS,
+        ),
         tags=["admin"],
         security=SESSION,
         skip_validation=True,
@@ -243,7 +254,12 @@ def add_achievement_pages(
 
     @bp.post("/achievements/<uuid:achievement_id>/retire")
     @api_spec.validate(
-        resp=Responses(HTTP_302="Back to the catalog (or, not logged in, to the login page).", **FORM_ERRORS),
+        resp=Responses(
+            HTTP_302="Back to the catalog (or, not logged in, to the login page).",
+            HTTP_403=OTHERS,
+            HTTP_404=NO_SUCH,
+            **FORM_ERRORS,
+        ),
         tags=["admin"],
         security=SESSION,
         skip_validation=True,
