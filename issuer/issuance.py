@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from issuer.credential_builder import (
@@ -701,6 +701,7 @@ def issue_requests(
     prebuilt: Sequence[dict[str, Any]] | None = None,
     cryptosuite: str = EDDSA_RDFC_2022,
     extra_rows: Callable[[Sequence[str]], Sequence[tuple[type[Any], list[dict[str, Any]]]]] | None = None,
+    refuse_duplicates: bool = False,
 ) -> list[IssuedCredential]:
     """Allocate, sign and store `requests` for `institution` (already validated).
 
@@ -708,6 +709,8 @@ def issue_requests(
     given, is credential i's complete unsigned document (VC-API issue), to which only the id and
     the status entry are added before signing with `cryptosuite`. `extra_rows(ids)` gives rows
     of other tables ((model, rows) pairs, e.g. the claim e-mails) inserted in the same transaction.
+    `refuse_duplicates`: checked again in the storing transaction, so that two requests for the
+    same award at the same moment cannot both pass the caller's earlier check (DuplicateError).
     """
     if not requests:
         return []
@@ -782,7 +785,14 @@ def issue_requests(
             )
         )
     with db.session() as session:
+        keys = sorted({k for k in duplicate_keys or () if k}) if refuse_duplicates else []
+        if keys and db.is_postgresql:  # issuers of one institution take turns for this short write
+            session.execute(
+                text("SELECT pg_advisory_xact_lock(:id)"), {"id": _DUPLICATE_LOCK + institution.id}
+            )
         session.execute(insert(Credential), records)
+        if keys:  # on SQLite the insert above holds the write lock: this read sees every commit
+            _refuse_existing(session, institution.id, keys, ids)
         for model, extra in extra_rows(ids) if extra_rows is not None else ():
             if extra:
                 session.execute(insert(model), extra)
@@ -795,6 +805,31 @@ def issue_requests(
             {"count": len(records), "templates": templates},
         )
     return issued
+
+
+_DUPLICATE_LOCK = 0x4D43_5244_1000_0000
+"""Advisory lock ids (PostgreSQL) serializing the duplicate re-check of an institution's issuing."""
+
+
+def _refuse_existing(session: Any, institution_id: int, keys: Sequence[str], new_ids: Sequence[str]) -> None:
+    """DuplicateError if an unrevoked credential other than `new_ids` carries one of `keys`."""
+    for start in range(0, len(keys), 500):
+        found = session.execute(
+            select(Credential.id)
+            .where(
+                Credential.institution_id == institution_id,
+                Credential.duplicate_key.in_(keys[start : start + 500]),
+                Credential.revoked.is_(False),
+                Credential.id.not_in(list(new_ids)),
+            )
+            .limit(1)
+        ).scalar()
+        if found is not None:
+            raise DuplicateError(
+                f"This recipient was just awarded this achievement with the same validFrom day "
+                f"(credential {found}), by another request. Confirm to issue it again (allowDuplicate).",
+                [found],
+            )
 
 
 def _email_hash(subject: Mapping[str, Any]) -> str:

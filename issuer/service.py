@@ -459,6 +459,7 @@ class IssuerService:
             [request],
             base_url=self.config.public_base_url,
             duplicate_keys=keys,
+            refuse_duplicates=not allow_duplicate,
             extra_rows=self.delivery.rows_for(row, [request.email], deliver),
         )[0]
 
@@ -509,6 +510,7 @@ class IssuerService:
             [prepared.request],
             base_url=self.config.public_base_url,
             duplicate_keys=keys,
+            refuse_duplicates=options.get("allowDuplicate") is not True,
             prebuilt=[prepared.document],
             cryptosuite=suite,
             extra_rows=self.delivery.rows_for(
@@ -639,6 +641,7 @@ class IssuerService:
             pool=pool,
             progress=progress,
             duplicate_keys=keys,
+            refuse_duplicates=not allow_duplicates,
             extra_rows=self.delivery.rows_for(row, [request.email for _, request in valid], deliver),
         )
         return RosterResult(issued=issued, errors=errors, total_rows=total)
