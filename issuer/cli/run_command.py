@@ -187,6 +187,7 @@ def run(settings: Settings, once: bool, host: str, port: int | None) -> None:
             )
         for url in getattr(services.web, "urls", []) or []:
             click.echo(f"Web:      {url}")
+        click.echo(f"Claim e-mails: {services.service.delivery.settings.describe(public)}")
         if once:
             return
         click.echo("Running; press Ctrl-C to stop.")

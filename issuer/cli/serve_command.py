@@ -62,6 +62,8 @@ def serve(settings: Settings, host: str, port: int | None, no_worker: bool) -> N
             )
         record_running_server(settings.data_dir, public, server.url)
         click.echo("Anchoring worker: " + ("off (--no-worker)" if no_worker else "running"))
+        if not no_worker:
+            click.echo(f"Claim e-mails: {service.delivery.settings.describe(service.config.public_base_url)}")
         click.echo("Press Ctrl-C to stop.")
 
     try:

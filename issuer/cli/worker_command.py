@@ -1,4 +1,4 @@
-"""`medcred worker`: only the anchoring worker, until Ctrl-C or SIGTERM.
+"""`medcred worker`: the anchoring worker (and the claim e-mail worker), until Ctrl-C or SIGTERM.
 
 The companion of a multi-process web deployment (`gunicorn 'issuer.web.wsgi:create_app()'`),
 whose web processes never anchor: exactly one anchoring worker for the database, in its own
@@ -23,11 +23,12 @@ from verifier.settings import Settings
 @click.command()
 @click.pass_obj
 def worker(settings: Settings) -> None:
-    """Run the anchoring worker alone (no web server) until Ctrl-C or SIGTERM.
+    """Run the anchoring worker and the claim e-mail worker (no web server) until Ctrl-C or SIGTERM.
 
     Use it beside web processes that do not anchor, such as gunicorn with
     'issuer.web.wsgi:create_app()'. Batches close at MEDCRED_BATCH_SIZE credentials or after
-    MEDCRED_BATCH_MAX_AGE seconds.
+    MEDCRED_BATCH_MAX_AGE seconds; claim e-mails go out once anchored (MEDCRED_SMTP_HOST, else
+    the development mailbox in the data folder).
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     service = open_service(settings)
@@ -39,9 +40,12 @@ def worker(settings: Settings) -> None:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         click.echo(f"MedCred anchoring worker on {service.db.describe()} (chain {settings.chain}).")
+        click.echo(f"Claim e-mails: {service.delivery.settings.describe(service.config.public_base_url)}")
+        service.delivery.start()  # its own thread: a slow mail server never holds anchoring up
         # In this thread: a signal only sets `stop`, and the current pass finishes before we return.
         service.worker().run_forever(stop)
     finally:
+        service.delivery.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     click.echo("Anchoring worker stopped.")

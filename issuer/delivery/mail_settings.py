@@ -70,10 +70,13 @@ class MailSettings:
         """Seconds before the next try after `attempts` failed ones (exponential, capped)."""
         return min(self.retry_max, self.retry_initial * 2 ** max(0, attempts - 1))
 
-    def describe(self) -> str:
+    def describe(self, public_url: str = "") -> str:
         """One line for the start-up output (no password)."""
         if self.development:
-            return "development mailbox (no SMTP server configured: MEDCRED_SMTP_HOST)"
+            return (
+                f"kept in the development mailbox, {public_url}/admin/mailbox (set MEDCRED_SMTP_HOST "
+                "to send them)"
+            )
         who = f"{self.user}@" if self.user else ""
         return f"smtp {who}{self.host}:{self.port} ({self.tls}), from {self.sender}, at most {self.rate}"
 

@@ -61,31 +61,34 @@ class SmtpTransport:
         self.settings = settings
 
     def _connect(self) -> smtplib.SMTP:
+        """A connected (and logged-in) client; SendError (temporary) if not."""
         s = self.settings
         assert s.host is not None
         context = ssl.create_default_context()
-        if s.tls == "tls":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
-        else:
-            client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-            if s.tls == "starttls":
-                client.starttls(context=context)
+        try:
+            if s.tls == "tls":
+                client: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
+            else:
+                client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+                if s.tls == "starttls":
+                    client.starttls(context=context)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise SendError(f"The mail server cannot be reached: {_describe(exc)}", permanent=False) from None
         if s.user:
-            client.login(s.user, s.password or "")
+            try:
+                client.login(s.user, s.password or "")
+            except (OSError, smtplib.SMTPException) as exc:
+                client.close()
+                code = f" ({exc.smtp_code})" if isinstance(exc, smtplib.SMTPResponseException) else ""
+                raise SendError(
+                    f"The mail server refused the login{code}; check MEDCRED_SMTP_USER and the password.",
+                    permanent=False,
+                ) from None
         return client
 
     def send(self, message: EmailMessage, institution: str) -> None:
         address = str(message["To"] or "")
-        try:
-            client = self._connect()
-        except smtplib.SMTPAuthenticationError as exc:
-            raise SendError(
-                f"The mail server refused the login ({exc.smtp_code}); check MEDCRED_SMTP_USER and the "
-                "password.",
-                permanent=False,
-            ) from None
-        except (OSError, smtplib.SMTPException) as exc:
-            raise SendError(f"The mail server cannot be reached: {_describe(exc)}", permanent=False) from None
+        client = self._connect()
         try:
             client.send_message(message)
         except smtplib.SMTPRecipientsRefused as exc:

@@ -292,3 +292,88 @@ def test_anchoring_goes_on_while_the_mail_server_hangs(tmp_path: Path) -> None:
         for s in accepted:
             s.close()
         listener.close()
+
+
+def test_smtp_login_works_and_the_password_is_never_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    password = "s3cret-Pa55word-xyz"
+    logins: list[str] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        ok = (
+            isinstance(data, LoginPassword) and data.login == b"mailer" and data.password == password.encode()
+        )
+        logins.append(f"{mechanism}:{ok}")
+        return AuthResult(success=ok)
+
+    inbox, port = Inbox(), free_port()
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=port, authenticator=authenticator, auth_require_tls=False
+    )
+    controller.start()
+    caplog.set_level("DEBUG")
+    world = make_world(tmp_path)
+    service = world.service
+    try:
+        settings = settings_for(port, user="mailer", password=password)
+        assert password not in repr(settings) and password not in settings.describe()
+        service.delivery = DeliveryDesk(service.db, service.box, service.config.with_(mail=settings))
+        credential_id = world.issue(email="authed@example.org", name="Authed")
+        service.anchor_now()
+        assert service.delivery.run_once().sent == 1
+        assert logins and logins[-1].endswith(":True")
+        assert len(inbox.to("authed@example.org")) == 1
+
+        wrong = settings_for(port, user="mailer", password="wrong-password")
+        service.delivery = DeliveryDesk(service.db, service.box, service.config.with_(mail=wrong))
+        service.delivery.resend(credential_id)
+        assert service.delivery.run_once().retrying == 1
+        assert "refused the login" in (service.delivery.state(credential_id).last_error or "")  # type: ignore[union-attr]
+    finally:
+        service.close()
+        controller.stop()
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert password not in logged and "wrong-password" not in logged
+    for path in (tmp_path / "var").rglob("*"):
+        if path.is_file():
+            assert password.encode() not in path.read_bytes(), path
+
+
+def test_mail_settings_from_the_environment_and_a_file(tmp_path: Path) -> None:
+    from issuer.config import ConfigError
+
+    secret = tmp_path / "smtp-password"
+    secret.write_text("from-a-file\n")
+    config = tmp_path / "mail.toml"
+    config.write_text(
+        f'[smtp]\nhost = "mail.example.org"\ntls = "tls"\nuser = "medcred"\npassword_file = "{secret}"\n'
+        'from = "Registry <registry@example.org>"\nrate = "10/minute"\n'
+    )
+    settings = MailSettings.from_env(
+        "https://credentials.example.org", {"MEDCRED_MAIL_CONFIG": str(config), "MEDCRED_CLAIM_DAYS": "14"}
+    )
+    assert (settings.host, settings.port, settings.tls, settings.user) == (
+        "mail.example.org",
+        465,
+        "tls",
+        "medcred",
+    )
+    assert settings.password == "from-a-file" and settings.claim_days == 14
+    assert settings.sender == "Registry <registry@example.org>" and settings.rate == "10/minute"
+    default = MailSettings.from_env("https://credentials.example.org", {})
+    assert default.development and default.sender == "MedCred <no-reply@credentials.example.org>"
+    assert default.retry_delay(1) == 30 and default.retry_delay(3) == 120 and default.retry_delay(20) == 3600
+    for env, words in (
+        ({"MEDCRED_SMTP_TLS": "ssl"}, "MEDCRED_SMTP_TLS"),
+        ({"MEDCRED_SMTP_PORT": "seventy"}, "MEDCRED_SMTP_PORT"),
+        ({"MEDCRED_MAIL_RATE": "lots"}, "MEDCRED_MAIL_RATE"),
+        ({"MEDCRED_SMTP_PASSWORD_FILE": str(tmp_path / "missing")}, "password file"),
+    ):
+        with pytest.raises(ConfigError, match=words):
+            MailSettings.from_env("http://127.0.0.1:8000", env)
+    config.write_text('[smtp]\nhost = "x"\npassword = "inline"\n')
+    with pytest.raises(ConfigError, match="must not hold the password"):
+        MailSettings.from_env("http://127.0.0.1:8000", {"MEDCRED_MAIL_CONFIG": str(config)})
