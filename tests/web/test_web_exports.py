@@ -134,3 +134,41 @@ def test_logo_catalog_image_and_credits_are_on_the_served_certificate(world: Web
     set_logo(world.service.db, "sim", logo.getvalue())
     page = PdfReader(io.BytesIO(client.get(f"/credentials/{issued.id}/certificate.pdf").data)).pages[0]
     assert len(page.images) == 3  # and the institution's logo
+
+
+def test_institution_achievement_issued_by_roster_exported_in_bulk_verifies_everywhere(
+    world: WebWorld, client
+) -> None:
+    """Issue 11's done-when, the bulk part: a catalog achievement with credits, a result and evidence,
+    issued by roster and anchored, comes out of the JSON Lines export VALID in MedCred and verified by
+    the reference JavaScript Data Integrity libraries; its certificate shows the credits."""
+    from pipeline.reference_verifier import reference_verify
+    from test_web_issue11_done import ACHIEVEMENT, ROSTER
+
+    created = client.post(
+        "/api/v1/institutions/sim/achievements", json=ACHIEVEMENT, headers=world.auth("admin")
+    )
+    assert created.status_code == 201, created.text
+    roster = client.post(
+        "/api/v1/institutions/sim/rosters",
+        data=ROSTER.encode(),
+        headers={"Content-Type": "text/csv", **world.auth("issue")},
+    )
+    assert roster.status_code == 201, roster.text
+    ids = [c["id"] for c in roster.get_json()["credentials"]]
+    exported = _jsonl(
+        client.post(EXPORTS, json={"ids": ids, "format": "jsonl"}, headers=world.auth("issue"))
+    )  # anchors first (the default): the permanent files
+    assert [c["id"].rsplit("/", 1)[-1] for c in exported] == ids
+    verifier = Verifier(world.verifier_config)
+    for credential in exported:
+        assert len(credential["proof"]) == 2
+        assert credential["credentialSubject"]["creditsEarned"] == 12
+        assert len(credential["credentialSubject"]["result"]) == 2
+        assert verifier.verify_bytes(json.dumps(credential)).status == "VALID"
+    assert len(exported[0]["evidence"]) == 2  # Amara's row gave two evidence URLs
+    assert [c["verified"] for c in reference_verify(exported)] == [True] * len(exported)
+    archive = client.post(EXPORTS, json={"ids": ids[:1], "certificates": True}, headers=world.auth("issue"))
+    with zipfile.ZipFile(io.BytesIO(archive.data)) as zipped:
+        text = PdfReader(io.BytesIO(zipped.read(f"certificates/{ids[0]}.pdf"))).pages[0].extract_text()
+    assert "Amara Okafor" in text and "CREDITS" in text and "12" in text
