@@ -103,7 +103,7 @@ class Verifier:
         *,
         now: Callable[[], datetime] | None = None,
         resolver: DidResolver | None = None,
-        status_list_fetcher: Callable[[str], Mapping[str, Any]] | None = None,
+        status_list_fetcher: Callable[[str], Mapping[str, Any] | DecodedJwt] | None = None,
     ) -> None:
         self.config = config
         self._now = now or (lambda: datetime.now(UTC))
