@@ -1,8 +1,8 @@
 """Reading what a user submits as a credential: JSON text, or a VC-JWT, into a document.
 
 Accepted: a JSON object (a UTF-8 byte-order mark before it is fine), a compact VC-JWT (the text
-of a `.jwt` file), and a VC 2.0 `EnvelopedVerifiableCredential` whose `id` is a
-`data:application/vc+jwt,<token>` URL. Refused, each with its own code and one plain sentence:
+of a `.jwt` file, or a JSON string holding it), and a VC 2.0 `EnvelopedVerifiableCredential` whose
+`id` is a `data:application/vc+jwt,<token>` URL. Refused, each with its own code and one plain sentence:
 empty input, more than `max_bytes`, not UTF-8, nesting past `jsonsafe.MAX_DEPTH`, invalid JSON,
 duplicate member names (RFC 7493), a list or a scalar where one credential was expected.
 """
@@ -96,6 +96,8 @@ def parse_input(data: bytes | str, *, max_bytes: int) -> ParsedInput:
     except ValueError as exc:
         where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
         raise ParseFailure(f"The input is not valid JSON{where}.", "not_json") from None
+    if isinstance(parsed, str) and vc_jwt.looks_like_jwt(parsed):
+        return _from_jwt(parsed)  # a VC-JWT as a JSON string, as VC-API clients send one
     if isinstance(parsed, list):
         raise ParseFailure(
             f"Expected one credential, found a list of {len(parsed)} items (use verify-batch for many).",

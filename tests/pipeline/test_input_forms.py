@@ -93,6 +93,18 @@ def test_vc_jwt_signature_checked_in_the_pipeline(world: World, did_folder: Path
     assert report.check("signature").code == "signature_invalid"
 
 
+def test_a_vc_jwt_as_a_json_string_and_through_the_vc_api(world: World, did_folder: Path) -> None:
+    from verifier.web.app import create_app
+
+    config = world.config(did_web_folder=did_folder)
+    report = Verifier(config).verify_bytes(json.dumps(JWTS["vc-jwt_es256_vc2"]))
+    assert report.check("signature").status is CheckStatus.PASS, report.to_json()
+    client = create_app(config).test_client()
+    answer = client.post("/credentials/verify", json={"verifiableCredential": JWTS["vc-jwt_eddsa_vc2"]})
+    body = answer.get_json()
+    assert "signature" in body["checks"], body  # issuer not trusted here, but the JWT's signature held
+
+
 def test_vc_jwt_claims_must_agree_with_the_credential(world: World, did_folder: Path) -> None:
     header, payload, signature = JWTS["vc-jwt_es256_vc-claim"].split(".")
     claims = json.loads(_b64decode(payload))
