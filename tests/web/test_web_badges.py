@@ -71,6 +71,11 @@ def test_template_credentials_get_the_generated_medal_and_the_page_verifies_an_u
     svg = client.get(f"/credentials/{credential_id}/badge.svg").data
     assert b"<title>Advanced Cardiac Life Support (ACLS) Provider</title>" in svg and b">ACLS</text>" in svg
 
+    public = client.get(f"/credentials/{credential_id}", headers={"Accept": "text/html"}).text
+    assert f'href="/credentials/{credential_id}/badge.png"' in public
+    form = client.get("/verify").text
+    assert ".png" in form and ".svg" in form  # the page's file picker offers badge images
+
     link = world.service.delivery.new_claim_link(credential_id)
     claim = client.get(urlsplit(link).path).text
     assert f'href="/credentials/{credential_id}/badge.png"' in claim
