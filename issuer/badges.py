@@ -17,6 +17,7 @@ from functools import lru_cache
 from html import escape
 from typing import Any
 
+from issuer.storage.credentials import achievement_name
 from verifier.baked import bake_png, bake_svg
 
 PNG = "image/png"
@@ -66,20 +67,17 @@ def default_png(name: str) -> bytes:
     return out.getvalue()
 
 
-def _name(document: dict[str, Any]) -> str:
-    subject = document.get("credentialSubject")
-    achievement = subject.get("achievement") if isinstance(subject, dict) else None
-    name = achievement.get("name") if isinstance(achievement, dict) else None
-    return str(name) if name else "Credential"
-
-
 def _credential_text(document: dict[str, Any]) -> str:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
 def baked_png(document: dict[str, Any], image: tuple[str, bytes] | None) -> bytes:
     """The PNG badge of `document`: the achievement's PNG (or the generated one) baked with it."""
-    picture = image[1] if image is not None and image[0] == PNG else default_png(_name(document))
+    picture = (
+        image[1]
+        if image is not None and image[0] == PNG
+        else default_png(achievement_name(document) or "Credential")
+    )
     return bake_png(picture, _credential_text(document))
 
 
@@ -95,5 +93,5 @@ def baked_svg(document: dict[str, Any], image: tuple[str, bytes] | None) -> str:
             f'href="data:image/png;base64,{data}"/></svg>'
         )
     else:
-        picture = default_svg(_name(document))
+        picture = default_svg(achievement_name(document) or "Credential")
     return bake_svg(picture, _credential_text(document))

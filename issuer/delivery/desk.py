@@ -33,7 +33,7 @@ from issuer.delivery.records import DeliveryState
 from issuer.delivery.transport import MailboxTransport, SendError, Transport, transport_for
 from issuer.institutions import get_institution
 from issuer.secrets import SecretBox
-from issuer.storage.credentials import credential_key, document_of
+from issuer.storage.credentials import achievement_name, credential_key, document_of
 from issuer.storage.database import Database
 from issuer.storage.errors import ConflictError, ForbiddenError, NotFoundError
 from issuer.storage.models import ANCHORED, Credential, Delivery, Institution
@@ -202,7 +202,7 @@ class DeliveryDesk:
             assert institution is not None
             address = self.box.open(row.email_sealed, records.seal_purpose(credential_id))
             token, expires = new_claim_token(session, credential_id, self._lifetime)
-            achievement = _achievement_name(document_of(credential))
+            achievement = achievement_name(document_of(credential)) or "a credential"
             mail = ClaimMail(
                 to=address,
                 sender=self.settings.sender,
@@ -259,10 +259,3 @@ class DeliveryDesk:
         if self._handle is not None:
             self._handle.stop()
             self._handle = None
-
-
-def _achievement_name(document: dict[str, Any]) -> str:
-    subject = document.get("credentialSubject")
-    achievement = subject.get("achievement") if isinstance(subject, dict) else None
-    name = achievement.get("name") if isinstance(achievement, dict) else None
-    return str(name) if name else "a credential"

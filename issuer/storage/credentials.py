@@ -45,3 +45,11 @@ def compose_document(signed_json: str, anchor_proof_json: str | None) -> dict[st
 
 def document_of(row: Credential) -> dict[str, Any]:
     return compose_document(row.signed_json, row.anchor_proof_json)
+
+
+def achievement_name(document: dict[str, Any]) -> str | None:
+    """The name of the achievement a credential awards (`credentialSubject.achievement.name`)."""
+    subject = document.get("credentialSubject")
+    achievement = subject.get("achievement") if isinstance(subject, dict) else None
+    name = achievement.get("name") if isinstance(achievement, dict) else None
+    return name if isinstance(name, str) and name else None
