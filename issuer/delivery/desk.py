@@ -29,7 +29,7 @@ from issuer.delivery import records
 from issuer.delivery.claims import Claim, forget_claim_token, new_claim_token, open_claim
 from issuer.delivery.mail_settings import MailSettings
 from issuer.delivery.message import ClaimMail, compose
-from issuer.delivery.records import DeliveryState
+from issuer.delivery.records import REVOKED_NOTE, DeliveryState
 from issuer.delivery.transport import MailboxTransport, SendError, Transport, transport_for
 from issuer.institutions import get_institution
 from issuer.secrets import SecretBox
@@ -200,6 +200,9 @@ class DeliveryDesk:
             institution = session.get(Institution, row.institution_id)
             assert credential is not None
             assert institution is not None
+            if credential.revoked:  # revoked while queued: a claim link would only show REVOKED
+                row.state, row.last_error, row.next_attempt_at = "off", REVOKED_NOTE, None
+                return None
             address = self.box.open(row.email_sealed, records.seal_purpose(credential_id))
             token, expires = new_claim_token(session, credential_id, self._lifetime)
             achievement = achievement_name(document_of(credential)) or "a credential"

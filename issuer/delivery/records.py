@@ -39,6 +39,7 @@ from verifier.identity import normalize_email
 SENDING_LEASE = timedelta(minutes=5)
 """How long a worker may take over one e-mail before another may pick it up again."""
 MAX_ERROR = 500
+REVOKED_NOTE = "The credential was revoked before it was sent."
 
 
 def seal_purpose(credential_id: str) -> str:
@@ -109,7 +110,7 @@ def promote_anchored(session: Session, limit: int = 500) -> int:
     ).all()
     for credential_id, revoked in rows:
         values: dict[str, Any] = (
-            {"state": DELIVERY_OFF, "last_error": "The credential was revoked before it was sent."}
+            {"state": DELIVERY_OFF, "last_error": REVOKED_NOTE}
             if revoked
             else {"state": DELIVERY_QUEUED, "next_attempt_at": now, "queued_at": now}
         )

@@ -94,3 +94,18 @@ def test_claim_tokens_open_then_expire_on_both_databases(any_db_service: IssuerS
         service.delivery.open(token)
     with pytest.raises(UnknownClaimError):
         service.delivery.open(token[:-1] + ("A" if token[-1] != "A" else "B"))
+
+
+def test_a_credential_revoked_while_its_e_mail_is_queued_is_not_sent(any_db_service: IssuerService) -> None:
+    service = any_db_service
+    issued = service.issue("sim", "bls", "revoked.soon@example.org", name="Revoked Soon")
+    service.anchor_now()
+    with service.db.session() as session:
+        assert records.promote_anchored(session) == 1
+    service.revoke(issued.id, "superseded")
+    report = service.delivery.run_once()
+    assert report.sent == 0
+    state = service.delivery.state(issued.id)
+    assert state is not None and state.state == "off" and state.last_error == records.REVOKED_NOTE
+    mailbox = service.delivery.mailbox
+    assert mailbox is not None and mailbox.messages("sim") == []
