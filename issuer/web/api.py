@@ -199,6 +199,10 @@ def create_api_blueprint(service: IssuerService) -> Blueprint:
             )
             # Built from what was just stored rather than read back: one transaction less per request.
             out = credential_summary(service.issued_record(slug, issued), base_url)
+            # The delivery row was written with the credential: the answer shows it as a read-back would.
+            delivery = service.delivery.state(issued.id)
+            if delivery is not None:
+                out["delivery"] = delivery_summary(delivery)
             out["credential"] = issued.document
             return jsonify(out), 201, {"Location": out["url"]}
 
