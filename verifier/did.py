@@ -1,4 +1,5 @@
-"""DID resolution for issuer keys: `did:key` offline, `did:web` over HTTPS or from a local folder.
+"""DID resolution for issuer keys: `did:key` and `did:jwk` offline, `did:web` over HTTPS or from a
+local folder.
 
 The verifier must know which keys an issuer DID controls, and for what: a signature counts only if
 its verification method is listed under the DID document's `assertionMethod`. `did:key` documents
@@ -10,6 +11,7 @@ plain JSON here; they are not processed as JSON-LD.
 
 from __future__ import annotations
 
+import base64
 import re
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -22,7 +24,7 @@ from verifier import jsonsafe
 from verifier.errors import InputError
 from verifier.fetch import Fetcher, FetchError, FetchPolicy, default_fetcher
 from verifier.multikey import MultikeyError
-from verifier.public_keys import PublicKey, key_from_multibase, key_of_method
+from verifier.public_keys import PublicKey, key_from_jwk, key_from_multibase, key_of_method
 from verifier.ttl_cache import CachedFailure, TtlCache
 
 DID_CONTEXT = "https://www.w3.org/ns/did/v1"
@@ -167,6 +169,35 @@ def did_key_document(did: str) -> dict[str, Any]:
     }
 
 
+def did_jwk_document(did: str) -> dict[str, Any]:
+    """The DID document of a `did:jwk` (the did:jwk method: the identifier is the base64url of a
+    public JWK, OKP Ed25519 or EC P-256), computed from the DID alone; the key is `#0`.
+    DidResolutionError for anything else, or for a JWK holding a private part."""
+    encoded = did[len("did:jwk:") :] if isinstance(did, str) and did.startswith("did:jwk:") else ""
+    try:
+        text = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8")
+        jwk = jsonsafe.loads(text) if encoded else None
+        key_from_jwk(jwk)
+    except (ValueError, InputError, MultikeyError) as exc:
+        raise DidResolutionError(
+            f"{str(did)[:200]!r} is not a did:jwk of an Ed25519 or P-256 public key.", "did_invalid"
+        ) from exc
+    method_id = f"{did}#0"
+    purposes = ["keyAgreement"] if jwk.get("use") == "enc" else [
+        "authentication", "assertionMethod", "capabilityInvocation", "capabilityDelegation"
+    ]  # fmt: skip
+    document: dict[str, Any] = {
+        "@context": [DID_CONTEXT, "https://w3id.org/security/suites/jws-2020/v1"],
+        "id": did,
+        "verificationMethod": [
+            {"id": method_id, "type": "JsonWebKey2020", "controller": did, "publicKeyJwk": dict(jwk)}
+        ],
+    }
+    for purpose in purposes:
+        document[purpose] = [method_id]
+    return document
+
+
 def did_web_url(did: str) -> str:
     """The HTTPS URL of a did:web document (did:web:host[:path...] -> https://host/path/did.json)."""
     if not isinstance(did, str) or not did.startswith("did:web:") or not _DID.match(did):
@@ -273,11 +304,13 @@ class DidResolver:
     def _resolve(self, did: str) -> DidDocument:
         if did.startswith("did:key:"):
             return DidDocument.from_json(did, did_key_document(did))
+        if did.startswith("did:jwk:"):
+            return DidDocument.from_json(did, did_jwk_document(did))
         if did.startswith("did:web:"):
             return DidDocument.from_json(did, self._web_document(did))
         method = did.split(":")[1]
         raise DidResolutionError(
-            f"The DID method did:{method} is not supported (only did:key and did:web).",
+            f"The DID method did:{method} is not supported (only did:key, did:jwk and did:web).",
             "did_method_unsupported",
         )
 
