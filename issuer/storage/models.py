@@ -377,3 +377,30 @@ class ClaimToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     last_used_at: Mapped[datetime | None] = mapped_column()
+
+
+class WalletOffer(Base):
+    """An OpenID4VCI credential offer for one credential (issuer.wallet.offers): the pre-authorized
+    code and the access token it was exchanged for are stored only as SHA-256 hashes; each is
+    single-use and expires. `issued_credential_id` is the holder-bound credential it gave."""
+
+    __tablename__ = "wallet_offers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    code_expires_at: Mapped[datetime] = mapped_column()
+    code_used_at: Mapped[datetime | None] = mapped_column()
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    token_expires_at: Mapped[datetime | None] = mapped_column()
+    issued_credential_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WalletNonce(Base):
+    """A `c_nonce` from the nonce endpoint (issuer.wallet.nonces): single-use, expiring."""
+
+    __tablename__ = "wallet_nonces"
+
+    nonce_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -4,7 +4,7 @@
 
 Blueprints, one job each: `api` (JSON API, /api/v1), `vcapi` (VC-API issue/status, status lists),
 `public` (credential pages, QR codes, certificates, DID documents), `admin` (the admin UI),
-`claim` (the learner's claim page, issuer.web.claim), and the
+`claim` (the learner's claim page, issuer.web.claim), `wallet` (OpenID4VCI, issuer.web.wallet), and the
 verifier's own blueprint (the /verify page and POST /credentials/verify). Errors are answered by
 issuer.web.errors; security headers come from the verifier's shared `add_security_headers`.
 """
@@ -33,6 +33,7 @@ from issuer.web.secret import load_secret_key
 from issuer.web.sessions import SESSION_SECONDS, csrf_token
 from issuer.web.trust import trusting_own_origin
 from issuer.web.vcapi import create_vcapi_blueprint
+from issuer.web.wallet import install_wallet
 from verifier.config import VerifierConfig
 from verifier.web.blueprint import MAX_REQUEST_BYTES, create_blueprint
 from verifier.web.openapi import Media, Responses, api_spec
@@ -101,6 +102,7 @@ def create_app(
     app.register_blueprint(create_admin_blueprint(service))
     app.extensions[VERIFIER_CONFIG] = own  # the claim page verifies in-process with this
     app.register_blueprint(create_claim_blueprint(service, own))
+    install_wallet(app, service)  # OpenID4VCI endpoints and the claim page's wallet offer
     limiter = install_login_limits(app, service)
     limit_new_link_requests(app, limiter)
 
