@@ -286,3 +286,24 @@ def test_a_missing_or_unknown_access_token_is_401_with_a_bearer_challenge(
     assert bare.headers["WWW-Authenticate"].startswith("Bearer")
     assert_error(credential_request(server, "y" * 43, body), 401, "invalid_token")
     assert urlsplit(server.url).hostname == "127.0.0.1"
+
+
+def test_a_credential_revoked_after_its_offer_is_not_issued_again(live: tuple[WebWorld, WebServer]) -> None:
+    world, server = live
+    credential_id, html = claim_page(world, server, "revoked@example.org")
+    code = offer_of(offer_link(html))["grants"][PRE_AUTH]["pre-authorized_code"]
+    token = token_for(server, code).json()["access_token"]
+    world.service.revoke(credential_id, "issued in error")
+    before = world.snapshot()
+    denied = credential_request(
+        server,
+        token,
+        {
+            "credential_configuration_id": "OpenBadgeCredential_ldp_vc",
+            "proofs": {"jwt": [key_proof(server.url, nonce_from(server))]},
+        },
+    )
+    assert_error(denied, 400, "credential_request_denied")
+    assert world.snapshot() == before
+    page = requests.get(world.service.delivery.new_claim_link(credential_id), timeout=30).text
+    assert "openid-credential-offer://" not in page  # no offer for a revoked credential
