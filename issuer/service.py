@@ -347,13 +347,18 @@ class IssuerService:
         if row.registration_state == REGISTERED:
             return row
         outcome = self.register_institution(row.slug)
-        if outcome.state != REGISTERED:
-            raise ConflictError(
-                f"Institution {row.slug!r} cannot sign credentials yet: its signing key is not registered "
-                "on the registry (a credential signed before that would never verify). "
-                + " ".join(outcome.actions)
+        if outcome.state == REGISTERED:
+            return self._issuer(row.slug)
+        if outcome.state == "suspended":
+            reason = "it is suspended on the registry, so nothing it signs could be anchored."
+        else:
+            reason = (
+                "its signing key is not registered on the registry yet (a credential signed before "
+                "that would never verify)."
             )
-        return self._issuer(row.slug)
+        raise ConflictError(
+            f"Institution {row.slug!r} cannot sign credentials now: {reason} " + " ".join(outcome.actions)
+        )
 
     def _signing_key(self, row: Institution) -> Ed25519KeyPair:
         """The institution's signing key, unsealed once per process rather than on every request.

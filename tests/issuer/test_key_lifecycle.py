@@ -138,3 +138,16 @@ def test_a_compromised_account_is_repaired_by_governance(service: IssuerService,
     assert verifier.verify(_document(service, later.id)).status == VALID
     with pytest.raises(TransactionRevertedError, match="not a registered issuer"):
         attacker.anchor("0x" + "11" * 32, 1)  # the old account can do nothing any more
+
+
+def test_an_institution_signs_nothing_before_its_key_is_registered(service: IssuerService) -> None:
+    """A signature dated before its key's registration never verifies: issuing waits for it, and
+    says why when it cannot happen (here: the DID belongs to another account until governance
+    moves the issuer)."""
+    service.create_institution("Waiting School", slug="waiting", did_web="waiting.example")
+    new_account(service, "waiting")
+    with pytest.raises(ConflictError, match="cannot sign credentials now: its signing key is not registered"):
+        service.issue("waiting", "acls", "a@example.org")
+    assert service.count_credentials("waiting") == {} or not any(
+        service.count_credentials("waiting").values()
+    )
