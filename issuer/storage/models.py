@@ -398,7 +398,8 @@ class WalletOffer(Base):
 
 
 class WalletNonce(Base):
-    """A `c_nonce` from the nonce endpoint (issuer.wallet.nonces): single-use, expiring."""
+    """A spent `c_nonce` (issuer.wallet.nonces): kept as its SHA-256 until it expires, so a
+    replayed key proof is refused."""
 
     __tablename__ = "wallet_nonces"
 

@@ -15,10 +15,12 @@ are the authentication; the code comes from the claim page, which only the claim
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError
 
 from issuer.qr import qr_svg
 from issuer.service import IssuerService
@@ -26,7 +28,7 @@ from issuer.storage.errors import ConflictError, ForbiddenError, NotFoundError
 from issuer.wallet import metadata
 from issuer.wallet.errors import Oid4vciError
 from issuer.wallet.holder_credential import issue_holder_credential
-from issuer.wallet.nonces import new_nonce, spend_nonce
+from issuer.wallet.nonces import new_nonce, nonce_key, spend_nonce
 from issuer.wallet.offers import (
     CODE_LIFETIME,
     check_access_token,
@@ -158,9 +160,7 @@ def create_wallet_blueprint(service: IssuerService) -> Blueprint:
     )
     def nonce() -> Response:
         """Nonce endpoint: a fresh c_nonce (single-use, expiring) for the wallet's key proof."""
-        with service.db.session() as session:
-            c_nonce = new_nonce(session)
-        return _json({"c_nonce": c_nonce})
+        return _json({"c_nonce": new_nonce(nonce_key(current_app.secret_key))})
 
     @bp.post(metadata.CREDENTIAL_PATH)
     @api_spec.validate(
@@ -204,7 +204,10 @@ def create_wallet_blueprint(service: IssuerService) -> Blueprint:
                 "invalid_credential_request", "proofs.jwt must hold one proof (no batch issuance here)."
             )
         holder = verify_key_proof(
-            jwts[0], audience=audience, spend_nonce=_spender(service), resolver=resolver
+            jwts[0],
+            audience=audience,
+            spend_nonce=_spender(service, nonce_key(current_app.secret_key)),
+            resolver=resolver,
         )
         record = service.get_credential(grant.credential_id)
         if record.revoked:
@@ -226,10 +229,13 @@ def create_wallet_blueprint(service: IssuerService) -> Blueprint:
     return bp
 
 
-def _spender(service: IssuerService) -> Any:
+def _spender(service: IssuerService, key: bytes) -> Callable[[str], bool]:
     def spend(value: str) -> bool:
-        with service.db.session() as session:
-            return spend_nonce(session, value)
+        try:
+            with service.db.session() as session:
+                return spend_nonce(session, key, value)
+        except IntegrityError:  # spent by a concurrent request a moment ago
+            return False
 
     return spend
 

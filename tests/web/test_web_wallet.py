@@ -25,7 +25,7 @@ from wallet_client import offer_link, offer_of, take_offer
 from web_fixtures import WebWorld, free_port, make_world
 
 from issuer.keys import Ed25519KeyPair, did_key_for
-from issuer.storage.models import WalletOffer, utcnow
+from issuer.storage.models import WalletNonce, WalletOffer, utcnow
 from issuer.wallet.offers import secret_hash
 from issuer.web.server import WebServer, start_web
 from verifier.pipeline import Verifier
@@ -183,8 +183,8 @@ def credential_request(server: WebServer, token: str, body: dict[str, Any]) -> r
     )
 
 
-def fresh_token(world: WebWorld, server: WebServer) -> str:
-    _credential_id, html = claim_page(world, server, "refusals@example.org")
+def fresh_token(world: WebWorld, server: WebServer, email: str = "refusals@example.org") -> str:
+    _credential_id, html = claim_page(world, server, email)
     code = offer_of(offer_link(html))["grants"][PRE_AUTH]["pre-authorized_code"]
     answer = token_for(server, code)
     assert answer.status_code == 200, answer.text
@@ -307,3 +307,23 @@ def test_a_credential_revoked_after_its_offer_is_not_issued_again(live: tuple[We
     assert world.snapshot() == before
     page = requests.get(world.service.delivery.new_claim_link(credential_id), timeout=30).text
     assert "openid-credential-offer://" not in page  # no offer for a revoked credential
+
+
+def test_the_nonce_endpoint_stores_nothing_and_a_forged_nonce_is_refused(
+    live: tuple[WebWorld, WebServer],
+) -> None:
+    world, server = live
+
+    def spent() -> int:
+        with world.service.db.reader() as session:
+            return len(list(session.scalars(select(WalletNonce.nonce_hash))))
+
+    before = spent()
+    nonces = {nonce_from(server) for _ in range(20)}
+    assert len(nonces) == 20 and spent() == before  # anyone may ask: nothing is written
+    token = fresh_token(world, server, "nonces@example.org")
+    expiry, random_part, mac = next(iter(nonces)).split(".")
+    forged = f"{int(expiry) + 86400}.{random_part}.{mac}"  # a longer life, same MAC
+    body = {"credential_configuration_id": "OpenBadgeCredential_ldp_vc"}
+    answer = credential_request(server, token, {**body, "proofs": {"jwt": [key_proof(server.url, forged)]}})
+    assert_error(answer, 400, "invalid_nonce")

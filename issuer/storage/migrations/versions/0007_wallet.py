@@ -1,4 +1,4 @@
-"""OpenID4VCI: credential offers (pre-authorized codes, access tokens) and c_nonces.
+"""OpenID4VCI: credential offers (pre-authorized codes, access tokens) and spent c_nonces.
 
 Revision ID: 0007_wallet
 Revises: 0006_institution_logo
