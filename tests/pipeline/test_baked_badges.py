@@ -119,3 +119,30 @@ def test_images_without_a_credential_or_damaged_say_so(trust_file: Path, tmp_pat
     result = verify(trust_file, bomb)
     assert result.exit_code != 0
     assert "not safe to read" in result.output
+
+
+def test_verify_batch_reads_a_badge_named_on_the_command_line(
+    trust_file: Path, credentials: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    badge = tmp_path / "badge.png"
+    badge.write_bytes(baked_png(credentials[0], None))
+    report = tmp_path / "report.json"
+    _load_plugins()
+    result = CliRunner().invoke(
+        cli,
+        [
+            "verify-batch",
+            "--config",
+            str(trust_file),
+            "--quiet",
+            "--workers",
+            "1",
+            str(badge),
+            "--report",
+            str(report),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(report.read_text())
+    rows = rows["credentials"] if isinstance(rows, dict) else rows
+    assert [r["status"] for r in rows] == ["VALID"]
