@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from issuer.secrets import token_hash
 from issuer.storage.models import WalletNonce, utcnow
 
 NONCE_LIFETIME = timedelta(minutes=5)
@@ -53,7 +54,7 @@ def spend_nonce(session: Session, key: bytes, nonce: str, now: datetime | None =
     expires = datetime.fromtimestamp(int(expiry), UTC)
     if expires <= now:
         return False
-    digest = hashlib.sha256(nonce.encode("ascii")).hexdigest()
+    digest = token_hash(nonce)
     session.execute(delete(WalletNonce).where(WalletNonce.expires_at <= now))
     if session.scalar(select(WalletNonce.nonce_hash).where(WalletNonce.nonce_hash == digest)) is not None:
         return False

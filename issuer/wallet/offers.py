@@ -11,7 +11,6 @@ win (OpenID4VCI 1.0 §13.6: pre-authorized codes are single-use, short-lived).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from urllib.parse import quote
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from issuer.secrets import token_hash as secret_hash
 from issuer.storage.models import WalletOffer, utcnow
 from issuer.wallet.errors import Oid4vciError
 from issuer.wallet.metadata import CONFIGURATION_ID, PRE_AUTHORIZED_GRANT, issuer_identifier
@@ -32,10 +32,6 @@ TOKEN_LIFETIME = timedelta(minutes=10)
 OFFER_SCHEME = "openid-credential-offer://"
 _ISSUING = ""
 """`issued_credential_id` while the credential endpoint signs (claims the token against a race)."""
-
-
-def secret_hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

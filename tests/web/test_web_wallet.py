@@ -327,3 +327,36 @@ def test_the_nonce_endpoint_stores_nothing_and_a_forged_nonce_is_refused(
     body = {"credential_configuration_id": "OpenBadgeCredential_ldp_vc"}
     answer = credential_request(server, token, {**body, "proofs": {"jwt": [key_proof(server.url, forged)]}})
     assert_error(answer, 400, "invalid_nonce")
+
+
+def test_a_catalog_credential_keeps_its_achievement_version_credits_and_cryptosuite(
+    live: tuple[WebWorld, WebServer],
+) -> None:
+    world, server = live
+    definition = {"starter": "acls", "achievement": {"name": "Wallet Sedation Course", "creditsAvailable": 6}}
+    achievement = world.service.create_achievement("sim", definition)
+    original = world.service.issue_credential(
+        "sim",
+        {
+            "credentialSubject": {
+                "email": "catalog.wallet@example.org",
+                "name": "Cat Wallet",
+                "creditsEarned": 4,
+            }
+        },
+        {"achievement": achievement.id, "cryptosuite": "eddsa-jcs-2022"},
+    )
+    world.service.anchor_now()
+    page = requests.get(world.service.delivery.new_claim_link(original.id), timeout=30)
+    assert page.status_code == 200
+    link = offer_link(page.text)
+    got = take_offer(link, HOLDER_SEED)
+    assert "error" not in got, got
+    (credential,) = got["credentials"]
+    bound = world.service.get_credential(credential["id"].rsplit("/", 1)[1])
+    assert bound.template == "catalog" and bound.achievement_id == achievement.id
+    assert credential["credentialSubject"]["creditsEarned"] == 4
+    assert str(credential["credentialSubject"]["achievement"]["id"]).endswith(achievement.id)
+    assert credential["proof"][0]["cryptosuite"] == "eddsa-jcs-2022"
+    world.service.anchor_now()
+    assert verifier_for(world, server).verify(credential).status == VALID
