@@ -8,6 +8,7 @@ holder (reference JS library @digitalbazaar/vc) verifying with holder binding.""
 from __future__ import annotations
 
 import email
+import io
 import json
 import os
 import re
@@ -21,9 +22,11 @@ from typing import Any
 
 import pytest
 import requests
+import zxingcpp
 from aiosmtpd.controller import Controller
 from browser_support import launch_chromium
 from click.testing import CliRunner
+from PIL import Image
 from pipeline.reference_wallet import sign_presentation
 from test_web_serve_command import medcred, wait_until_up
 from wallet_client import offer_link, require_wallet_library, take_offer
@@ -116,7 +119,9 @@ def test_roster_to_wallet_to_presentation_on_anvil(tmp_path: Path) -> None:
                     page: Any = browser.new_page(viewport=PHONE, is_mobile=True)
                     page.goto(link.group(0))
                     assert page.locator("[data-verdict]").get_attribute("data-verdict") == "VALID"
-                    assert page.locator("#wallet svg").is_visible()  # the QR code
+                    qr = page.locator("#wallet svg")
+                    assert qr.is_visible()
+                    scanned = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.screenshot())))
                     button = page.locator("#wallet-offer")
                     assert button.is_visible()
                     deep_link = button.get_attribute("href")
@@ -126,6 +131,7 @@ def test_roster_to_wallet_to_presentation_on_anvil(tmp_path: Path) -> None:
                 finally:
                     browser.close()
             assert deep_link == offer_link(html)
+            assert [code.text for code in scanned] == [deep_link]  # the QR code carries the same offer
             # 5. the wallet library takes the offer
             got = take_offer(deep_link, HOLDER_SEED)
             assert "error" not in got, got
