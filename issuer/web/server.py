@@ -29,6 +29,7 @@ from issuer.web.app import create_app
 from issuer.web.limits import MAX_UPLOAD_BYTES
 from issuer.web.trust import verifier_config_for
 from verifier.config import VerifierConfig
+from verifier.web.server import listen_error, listening_waitress
 
 log = logging.getLogger(__name__)
 THREADS = 8
@@ -54,20 +55,18 @@ class WebServer:
             # waitress buffers a whole body before the app sees it, so Flask's per-route limits
             # cannot stop a 1 GB upload early: refuse anything over the largest route limit here,
             # right after the headers (or as soon as a chunked body passes it).
-            self._server: Any = create_server(
-                app,
-                host=host,
-                port=port,
-                threads=threads,
-                ident="MedCred",
-                max_request_body_size=MAX_UPLOAD_BYTES + 1024 * 1024,
+            self._server: Any = listening_waitress(
+                app, host, port, threads=threads, max_body=MAX_UPLOAD_BYTES + 1024 * 1024
             )
             self.port = int(self._server.effective_port)
         else:
             from werkzeug.serving import make_server  # noqa: PLC0415
 
             self.kind = "werkzeug"
-            self._server = make_server(host, port, app, threaded=True)
+            try:
+                self._server = make_server(host, port, app, threaded=True)
+            except OSError as exc:
+                raise listen_error(host, port, exc) from None
             self.port = int(self._server.server_port)
         self._thread: threading.Thread | None = None
 

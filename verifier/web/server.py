@@ -11,16 +11,66 @@ stops it like Ctrl-C: no new connections, in-flight requests finish.
 
 from __future__ import annotations
 
+import errno
 import signal
+import socket
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
 
+from verifier.errors import InputError
 from verifier.web.blueprint import MAX_REQUEST_BYTES
 
 THREADS = 8
+
+
+def listen_error(host: str, port: int, exc: OSError) -> InputError:
+    """The sentence for a server that cannot listen on HOST:PORT (port taken, a privileged port, an
+    address this machine does not have, a host name that does not resolve), instead of a traceback.
+    Shared by `verify-server`, `serve` and `run`."""
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    if isinstance(exc, socket.gaierror):
+        why = f"the host name {host!r} does not resolve; give an address such as 127.0.0.1 (--host)"
+    elif exc.errno == errno.EADDRINUSE:
+        why = "the port is already in use (by another medcred or program); stop it or choose another --port"
+    elif exc.errno in (errno.EACCES, errno.EPERM):
+        why = "permission denied (ports below 1024 need root); choose a port above 1023 with --port"
+    elif exc.errno == errno.EADDRNOTAVAIL:
+        why = "this machine has no such address; give one of its own (--host 127.0.0.1, or 0.0.0.0 for all)"
+    else:
+        why = exc.strerror or str(exc)
+    return InputError(f"Cannot listen on {where}: {why}.")
+
+
+def listening_waitress(app: Flask, host: str, port: int, *, threads: int, max_body: int) -> Any:
+    """A waitress server bound to HOST:PORT (`port=0`: a free one; see `effective_port`), bodies
+    over `max_body` bytes refused right after their headers.
+
+    Raises InputError (`listen_error`) when it cannot listen; the half-made server's socket and
+    wake-up pipe are closed then, so nothing is left open behind the sentence.
+    """
+    from waitress import wasyncore  # noqa: PLC0415 - the 'web' extra
+    from waitress.server import create_server  # noqa: PLC0415
+
+    sockets: dict[int, Any] = {}
+    try:
+        return create_server(
+            app,
+            map=sockets,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="MedCred",
+            max_request_body_size=max_body,
+        )
+    except OSError as exc:
+        wasyncore.close_all(sockets)
+        raise listen_error(host, port, exc) from None
+    except ValueError:  # waitress's word for a host name it could not resolve, or a bad port
+        wasyncore.close_all(sockets)
+        raise listen_error(host, port, socket.gaierror(host)) from None
 
 
 def serve_verifier(
@@ -32,16 +82,7 @@ def serve_verifier(
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
     """Serve `app` on HOST:PORT (`port=0`: a free one, given to `on_ready` in the URL) until stopped."""
-    from waitress.server import create_server  # noqa: PLC0415 - the 'web' extra
-
-    server: Any = create_server(
-        app,
-        host=host,
-        port=port,
-        threads=threads,
-        ident="MedCred",
-        max_request_body_size=MAX_REQUEST_BYTES,
-    )
+    server = listening_waitress(app, host, port, threads=threads, max_body=MAX_REQUEST_BYTES)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{int(server.effective_port)}"
 
