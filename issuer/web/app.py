@@ -27,6 +27,7 @@ from issuer.web.claim import VERIFIER_CONFIG, create_claim_blueprint, limit_new_
 from issuer.web.errors import register_error_handlers
 from issuer.web.limits import MAX_JSON_BYTES, MAX_UPLOAD_BYTES
 from issuer.web.openapi import issuer_openapi_document
+from issuer.web.presenters import achievement_name
 from issuer.web.public import create_public_blueprint
 from issuer.web.rate_limit import install_login_limits
 from issuer.web.secret import load_secret_key
@@ -126,6 +127,7 @@ def create_app(
     app.add_template_global(csrf_token, "csrf_token")
     app.add_template_filter(format_moment, "moment")
     app.add_template_filter(format_day, "day")
+    app.add_template_filter(achievement_name, "achievement_name")
     add_security_headers(app)  # also installs the depth-checked JSON provider
     app.json.sort_keys = False  # type: ignore[attr-defined] - keep credentials in their signed key order
     register_error_handlers(app)

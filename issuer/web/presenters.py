@@ -29,6 +29,13 @@ def achievement_of(document: dict[str, Any]) -> dict[str, Any]:
     return achievement if isinstance(achievement, dict) else {}
 
 
+def achievement_name(record: Any) -> str:
+    """What a registrar reads for a stored credential's achievement: its name as the credential
+    gives it, else the built-in template's slug (never the word `catalog`)."""
+    name = achievement_of(getattr(record, "document", None) or {}).get("name")
+    return str(name) if isinstance(name, str) and name.strip() else str(getattr(record, "template", ""))
+
+
 def issuer_name(document: dict[str, Any]) -> str:
     issuer = document.get("issuer")
     if isinstance(issuer, dict):

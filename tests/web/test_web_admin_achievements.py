@@ -62,6 +62,9 @@ def test_define_edit_issue_and_retire_in_the_admin_ui(world: WebWorld) -> None:
     subject = record.document["credentialSubject"]
     assert subject["name"] == "Kemal Aydın" and subject["creditsEarned"] == 6
     assert subject["result"][0]["value"] == "81" and record.achievement_id == achievement_id
+    listed = client.get(f"/admin/credentials?q={record.id}").text  # the registrar reads its name
+    assert 'data-label="Achievement">Paediatric Sedation Workshop</td>' in listed
+    assert 'data-label="Achievement">catalog</td>' not in listed
     again = client.post(
         "/admin/issue",
         data={
