@@ -71,6 +71,8 @@ def read_definition() -> tuple[dict[str, Any], bytes | None, str | None]:
             raise InputError("Send the definition as the multipart field 'definition' (JSON text).")
         try:
             raw = safe_loads(text)
+        except InputError as exc:  # valid JSON refused on purpose (a member name twice, too deep)
+            raise InputError(f"The 'definition' field is refused: {exc}") from None
         except ValueError:
             raise InputError("The 'definition' field is not valid JSON.") from None
         upload = request.files.get("image")
@@ -82,6 +84,8 @@ def read_definition() -> tuple[dict[str, Any], bytes | None, str | None]:
             raise InputError("The request body is empty: send the achievement definition as JSON.")
         try:
             raw = safe_loads(body)
+        except InputError as exc:  # valid JSON refused on purpose (a member name twice, too deep)
+            raise InputError(f"The request body is refused: {exc}") from None
         except ValueError:
             raise InputError("The request body is not valid JSON.") from None
         image, media_type = None, None

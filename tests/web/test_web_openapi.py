@@ -91,6 +91,29 @@ def test_bodies_are_validated_by_their_models(world: WebWorld, client) -> None:
     assert status.status_code == 400 and "credentialStatus.0.status" in status.get_json()["detail"]
 
 
+def test_a_body_refused_by_the_json_parser_says_why(world: WebWorld, client) -> None:
+    """A member name twice (RFC 7493) or nesting past the limit is valid JSON refused on purpose:
+    every JSON endpoint says which, not "not valid JSON"."""
+    twice = b'{"email": "a@example.org", "template": "acls", "email": "b@example.org"}'
+    deep = b'{"verifiableCredential": ' + b"[" * 200 + b"]" * 200 + b"}"
+    headers = {**world.auth("admin"), "Content-Type": "application/json"}
+    for path in (
+        "/api/v1/institutions/sim/credentials",
+        "/credentials/verify",
+        "/presentations/verify",
+        "/credentials/issue",
+        "/api/v1/institutions/sim/achievements",
+    ):
+        dup = client.post(path, data=twice, headers=headers)
+        assert dup.status_code == 400, (path, dup.text)
+        assert "member name 'email' twice" in dup.get_json()["detail"], (path, dup.text)
+        nested = client.post(path, data=deep, headers=headers)
+        assert nested.status_code == 400, (path, nested.text)
+        assert "nested more than" in nested.get_json()["detail"], (path, nested.text)
+    broken = client.post("/credentials/verify", data=b"{oops", headers=headers)
+    assert broken.get_json()["detail"] == "The request body is not valid JSON."
+
+
 def test_the_token_is_checked_before_the_body(client) -> None:
     """A caller without a valid token learns that first (401), whatever its body."""
     response = client.post("/api/v1/institutions/sim/credentials", data="{not json")

@@ -61,6 +61,7 @@ from spectree import Response, SpecTree
 from spectree.plugins.base import Context
 from spectree.plugins.flask_plugin import FlaskPlugin
 
+from verifier import jsonsafe
 from verifier.errors import InputError
 
 PROBLEM_JSON = "application/problem+json"
@@ -253,6 +254,18 @@ def validated(model: type[BaseModel], value: Any, where: str) -> BaseModel:
         raise InputError(_sentence(exc, where)) from None
 
 
+def _why_not_json(raw: bytes) -> str:
+    """The sentence for a body Flask could not read as JSON: jsonsafe's own (a member name twice,
+    nested too deep) when that is the reason, else that it is not JSON. Parses again, on failure only."""
+    try:
+        jsonsafe.loads(raw)
+    except InputError as exc:  # DuplicateMemberError, JsonTooDeepError: valid JSON, refused on purpose
+        return f"The request body is refused: {exc}"
+    except ValueError:
+        pass
+    return "The request body is not valid JSON."
+
+
 def _json_object(model: type[BaseModel]) -> dict[str, Any]:
     raw = request.get_data(cache=True)
     if not raw.strip():
@@ -264,7 +277,7 @@ def _json_object(model: type[BaseModel]) -> dict[str, Any]:
     try:
         body = request.get_json(force=True, silent=False)
     except Exception:
-        raise InputError("The request body is not valid JSON.") from None
+        raise InputError(_why_not_json(raw)) from None
     if not isinstance(body, dict):
         raise InputError("The request body must be a JSON object.")
     return body
