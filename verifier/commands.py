@@ -214,6 +214,10 @@ def verify_batch(
     usage errors.
     """
     ctx = click.get_current_context()
+    missing = [path for path in paths if not Path(path).exists()]
+    if missing:  # a mistyped argument is a usage error (exit 2), not an INVALID credential
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise InputError(f"No such file or folder: {shown}. Nothing was verified.")
     config = _config(settings, config_path)
     writer = ReportWriter(Path(report_path)) if report_path else None
     tally = Tally()

@@ -389,3 +389,16 @@ def test_verify_batch_csv_report_runs_no_formula(
     as_json = tmp_path / "report.json"
     _batch(trust_file, "--workers", "1", "--report", str(as_json), str(bundle))
     assert json.loads(as_json.read_text())[0]["holder_name"] == FORMULA
+
+
+def test_verify_batch_with_a_path_that_does_not_exist_is_a_usage_error(
+    trust_file: Path, credentials: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """A mistyped PATH exits 2 before anything is verified: it is not an INVALID credential."""
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(credentials[0]))
+    report = tmp_path / "report.csv"
+    result = _batch(trust_file, "--report", str(report), str(good), str(tmp_path / "typo.json"))
+    assert result.exit_code == 2, result.output
+    assert "No such file or folder: " in result.output and "typo.json" in result.output
+    assert not report.exists()
