@@ -31,7 +31,6 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import InterfaceError, OperationalError
 from web3.exceptions import BlockNotFound
 
 from issuer.anchoring import batches
@@ -41,7 +40,7 @@ from issuer.anchoring.lease import Lease
 from issuer.config import ServiceConfig
 from issuer.revocation import push_revocations, recheck_revocations
 from issuer.secrets import SecretBox
-from issuer.storage.database import Database
+from issuer.storage.database import UNREACHABLE, Database
 from issuer.storage.models import Institution, utcnow
 from verifier.chain.provider import call_node
 from verifier.errors import ChainError
@@ -244,7 +243,7 @@ class AnchoringWorker:
                     except ChainError as exc:
                         report = PassReport(errors=[str(exc)])
                         self.chain.invalidate()
-                    except (OperationalError, InterfaceError) as exc:
+                    except UNREACHABLE as exc:
                         # The database went away mid-pass (a restart, a failover): expected, not a bug,
                         # so a warning without a traceback; the lease check reconnects next time.
                         log.warning("Anchoring pass stopped, the database is unreachable: %s; retrying.", exc)

@@ -34,7 +34,7 @@ from issuer.delivery.transport import MailboxTransport, SendError, Transport, tr
 from issuer.institutions import get_institution
 from issuer.secrets import SecretBox
 from issuer.storage.credentials import achievement_name, credential_key, document_of
-from issuer.storage.database import Database
+from issuer.storage.database import UNREACHABLE, Database
 from issuer.storage.errors import ConflictError, ForbiddenError, NotFoundError
 from issuer.storage.models import ANCHORED, Credential, Delivery, Institution
 
@@ -243,6 +243,8 @@ class DeliveryDesk:
         while not stop.is_set():
             try:
                 self.run_once()
+            except UNREACHABLE as exc:
+                log.warning("Delivery pass stopped, the database is unreachable: %s; retrying.", exc)
             except Exception:
                 log.exception("Delivery pass failed unexpectedly; retrying.")
             stop.wait(self.config.mail_poll_interval)

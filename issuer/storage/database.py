@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -31,6 +31,11 @@ from issuer.storage.migrate import upgrade_to_head
 from verifier.errors import MedCredError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+UNREACHABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+"""The driver errors that mean "cannot reach the database now" (a restart, a failover, a dropped
+connection) rather than a bug in a query. Background loops catch these as an outage: one warning
+line and a retry, never a traceback."""
 READ_ONLY_OPTION = "medcred_read_only"
 
 

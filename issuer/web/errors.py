@@ -11,11 +11,11 @@ a generic 500.
 from __future__ import annotations
 
 from flask import Flask, Response, render_template
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
-from issuer.storage.database import DatabaseError
+from issuer.storage.database import UNREACHABLE, DatabaseError
 from issuer.web.problems import (
     BEARER_CHALLENGE,
     Problem,
@@ -29,7 +29,7 @@ from verifier.errors import MedCredError
 
 def is_unavailable(exc: DBAPIError) -> bool:
     """Whether a driver error means "cannot reach the database now" rather than a bug in a query."""
-    return isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated
+    return isinstance(exc, UNREACHABLE) or exc.connection_invalidated
 
 
 def answer(problem: Problem) -> Response:
