@@ -166,16 +166,24 @@ def create_public_blueprint(service: IssuerService) -> Blueprint:
 
     @bp.get(f"{SHORT_PATH}/<code>")
     @api_spec.validate(
-        resp=Responses(HTTP_302="To the verifier page for that credential.", **problems(404)),
+        resp=Responses(
+            HTTP_302="To the verifier page for that credential (a JSON client: to the credential).",
+            **problems(404),
+        ),
         tags=["credentials"],
         skip_validation=True,
     )
     def short_link(code: str) -> Response:
-        """The short address printed on a certificate (`/v/5f0c1e9e-8d4b`): to the verifier page."""
+        """The short address printed on a certificate (`/v/5f0c1e9e-8d4b`): a browser goes to the
+        verifier page; a client asking for JSON (`medcred verify URL`, another verifier) goes to the
+        credential itself, as it is now."""
         credential_id = resolve_short_code(service.db, code[:40])
         _record, links = load(credential_id)
-        response = redirect(links.verify, code=302)
+        # Only a client that asks for JSON over HTML: a typed address, */* and no Accept open the page.
+        wants_json = request.accept_mimetypes.best_match(["text/html", *JSON_TYPES]) in JSON_TYPES
+        response = redirect(links.page if wants_json else links.verify, code=302)
         response.headers["Cache-Control"] = "public, max-age=3600"
+        response.vary.add("Accept")
         return response
 
     def achievement_image(record: CredentialRecord) -> tuple[str, bytes] | None:

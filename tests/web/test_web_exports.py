@@ -103,6 +103,15 @@ def test_short_address_redirects_to_the_verifier_and_is_printed(world: WebWorld,
     assert answer.headers["Location"].startswith(f"{PUBLIC_URL}/verify?credential=")
     assert credential_id in answer.headers["Location"]
     assert client.get(f"/v/{code.upper().replace('-', '')}").status_code == 302  # as typed
+    assert (
+        client.get(f"/v/{code}", headers={"Accept": "*/*"}).headers["Location"] == answer.headers["Location"]
+    )
+    # a verifier asking for JSON (`medcred verify https://host/v/...`) is sent to the credential itself
+    as_json = client.get(f"/v/{code}", headers={"Accept": "application/ld+json, application/json;q=0.9"})
+    assert as_json.headers["Location"] == f"{PUBLIC_URL}/credentials/{credential_id}"
+    assert "Accept" in as_json.headers["Vary"]
+    followed = client.get(as_json.headers["Location"], headers={"Accept": "application/ld+json"})
+    assert followed.get_json()["id"] == as_json.headers["Location"]
     assert client.get("/v/00000000-0000").status_code == 404
     assert client.get("/v/not-a-code").status_code == 404
 
