@@ -184,6 +184,8 @@ class AnchoringWorker:
         try:
             sent = push_revocations(self.db, self.box, self.chain)
             report.revoked.update(sent)
+            if not sent:
+                return  # nothing was sent: no reason to ask the node anything (or to warn it is down)
             w3 = self.chain.context().chain.w3
             for tx_hash in set(sent.values()):
                 # Watched like anchors: a rollback losing this block re-checks the revocations too.
