@@ -52,6 +52,16 @@ def write_json(document: dict[str, Any], output: str | None) -> None:
     click.echo(f"Written to {path}.", err=True)
 
 
+EMAIL_OPTION = click.option(
+    "--email-claim/--no-email-claim",
+    "deliver",
+    default=None,
+    help="E-mail each recipient a claim link once anchored [default: the institution's setting, on "
+    "unless switched off].",
+)
+"""The per-request switch the API (`deliverByEmail`), rosters and admin forms have too."""
+
+
 @click.command()
 @click.option("--institution", "slug", required=True, metavar="SLUG", help="The issuing institution.")
 @click.option("--achievement", metavar="ID", help="A catalog achievement (its id or URL).")
@@ -99,6 +109,7 @@ def write_json(document: dict[str, Any], output: str | None) -> None:
     help="Anchor it before writing it out (the permanent file); --no-wait writes the temporary, "
     "not-yet-anchored file at once.",
 )
+@EMAIL_OPTION
 @click.pass_obj
 def issue(
     settings: Settings,
@@ -109,6 +120,7 @@ def issue(
     output: str | None,
     allow_duplicate: bool,
     wait: bool,
+    deliver: bool | None,
     **details: Any,
 ) -> None:
     """Issue one credential: signed now and, by default, anchored before it is written out.
@@ -131,6 +143,7 @@ def issue(
         email,
         achievement=achievement,
         allow_duplicate=allow_duplicate,
+        deliver=deliver,
         name=details.pop("name"),
         valid_from=details.pop("valid_from"),
         **{k: (list(v) if isinstance(v, tuple) else v) for k, v in details.items()},
@@ -169,6 +182,7 @@ def issue(
 @click.option(
     "--allow-duplicates", is_flag=True, help="Issue rows already issued (same recipient, achievement, day)."
 )
+@EMAIL_OPTION
 @click.pass_obj
 def issue_batch(
     settings: Settings,
@@ -179,6 +193,7 @@ def issue_batch(
     wait: bool,
     allow_partial: bool,
     allow_duplicates: bool,
+    deliver: bool | None,
 ) -> None:
     """Issue a course roster from a CSV file.
 
@@ -214,6 +229,7 @@ def issue_batch(
             default_template=default_template,
             progress=bar.update,
             allow_duplicates=allow_duplicates,
+            deliver=deliver,
         )
     temporary = 0
     if output_dir:

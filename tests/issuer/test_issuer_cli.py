@@ -77,3 +77,31 @@ def test_issue_anchor_export_revoke_from_the_command_line(runner: CliRunner, tmp
                                            "--email", "a@b.org", code=1).lower()  # fmt: skip
     finally:
         medcred(runner, data, "chain", "stop")
+
+
+def test_claim_emails_can_be_switched_per_command(runner: CliRunner, tmp_path: Path) -> None:
+    """`--no-email-claim` on issue and issue-batch, as `deliverByEmail` on the API: no claim e-mail."""
+    import sqlite3
+
+    data = tmp_path / "var"
+    medcred(runner, data, "chain", "start", "--port", "18633")
+    try:
+        medcred(runner, data, "run", "--once")
+        one = tmp_path / "one.json"
+        medcred(runner, data, "issue", "--institution", "demo", "--template", "bls", "--email", "a@x.org",
+                "--no-wait", "--no-email-claim", "-o", str(one))  # fmt: skip
+        two = tmp_path / "two.json"
+        medcred(runner, data, "issue", "--institution", "demo", "--template", "bls", "--email", "b@x.org",
+                "--no-wait", "-o", str(two))  # fmt: skip
+        roster = tmp_path / "roster.csv"
+        roster.write_text("name,email,template\nC,c@x.org,pals\nD,d@x.org,pals\n")
+        medcred(runner, data, "issue-batch", "--institution", "demo", str(roster), "--no-email-claim")
+        ids = {json.loads(path.read_text())["id"].rsplit("/", 1)[-1]: path.stem for path in (one, two)}
+        with sqlite3.connect(data / "medcred.db") as db:
+            states = dict(db.execute("SELECT credential_id, state FROM deliveries").fetchall())
+        assert len(states) == 4
+        by_file = {ids[cid]: state for cid, state in states.items() if cid in ids}
+        assert by_file == {"one": "off", "two": "waiting"}  # the institution's default is on
+        assert sorted(state for cid, state in states.items() if cid not in ids) == ["off", "off"]
+    finally:
+        medcred(runner, data, "chain", "stop")
