@@ -11,7 +11,7 @@ from typing import Any
 
 from issuer.credential_builder import Recipient, build_credential
 from issuer.keys import Ed25519KeyPair, did_key_for
-from issuer.signing import sign
+from issuer.signing import sign, signing_time
 from issuer.templates import load_template
 from verifier.merkle import find_anchor_proof
 from verifier.pipeline import Verifier
@@ -71,8 +71,11 @@ def _issue_to(world: World, institution: Institution, subject_id: str) -> dict[s
         valid_from=datetime.now(UTC) - timedelta(days=1),
     )
     unsigned["credentialSubject"]["id"] = subject_id
-    signed = sign(unsigned, institution.key, institution.method)
-    signed["proof"] = signed["proof"] if isinstance(signed["proof"], list) else [signed["proof"]]
+    # Dated as the issuer dates it: never before the key's registration block, whose time can run
+    # ahead of this machine's clock on a development chain (an earlier date is INVALID).
+    signed = sign(
+        unsigned, institution.key, institution.method, created=signing_time(institution.key_valid_from)
+    )
     return world.anchor(institution, [signed])[0]
 
 

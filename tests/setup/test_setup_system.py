@@ -77,12 +77,18 @@ def test_non_root_is_told_what_to_run_as_root(bin_dir: Path) -> None:
 
 
 def test_make_and_ci_install_system_packages_before_anything_else() -> None:
+    # Run under `make test` itself (CI), a nested make would print "Entering directory" first.
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES"}
+    }
     dry = subprocess.run(
-        ["make", "-n", "-B", "test"], cwd=REPO, capture_output=True, text=True, check=True
+        ["make", "-n", "-B", "test"], cwd=REPO, capture_output=True, text=True, check=True, env=env
     ).stdout.splitlines()
     assert dry[0] == "bash scripts/setup-system.sh test"
     assert dry.index("bash scripts/setup-system.sh run") < dry.index("bash scripts/setup-node.sh")
-    dry_run = subprocess.run(["make", "-n", "-B", "run"], cwd=REPO, capture_output=True, text=True).stdout
+    dry_run = subprocess.run(
+        ["make", "-n", "-B", "run"], cwd=REPO, capture_output=True, text=True, env=env
+    ).stdout
     assert dry_run.splitlines()[0] == "bash scripts/setup-system.sh run"
     ci = (REPO / ".ci" / "run").read_text()
     assert ci.rstrip().endswith("exec make test")
