@@ -38,7 +38,7 @@ from verifier.data_integrity import ProofError, proofs_of, verify_proof
 from verifier.did import DidResolutionError, split_did_url
 from verifier.parsing import ParseFailure, parse_input, unwrap_enveloped
 from verifier.pipeline import MAX_CREDENTIAL_BYTES, Verifier
-from verifier.report import INVALID, VALID, Check, CheckStatus, Report
+from verifier.report import INVALID, VALID, Check, CheckList, CheckStatus, Report
 from verifier.schema import parse_datetime
 
 PASS, FAIL, WARN = CheckStatus.PASS, CheckStatus.FAIL, CheckStatus.WARN
@@ -85,7 +85,7 @@ class PresentedCredential:
 
 
 @dataclass
-class PresentationReport:
+class PresentationReport(CheckList):
     """The outcome of verifying a presentation: its own checks and each credential's report.
 
     It answers the same questions as a credential's `Report` (`status`, `valid`, `headline`,
@@ -99,29 +99,12 @@ class PresentationReport:
     domain: str | None = None
     source: str | None = None
 
-    def add(self, name: str, status: CheckStatus, code: str, message: str, **details: Any) -> Check:
-        check = Check(name, status, code, message, details)
-        self.checks.append(check)
-        return check
-
-    @property
-    def failed(self) -> list[Check]:
-        return [c for c in self.checks if c.status is CheckStatus.FAIL]
-
-    @property
-    def warnings(self) -> list[Check]:
-        return [c for c in self.checks if c.status is CheckStatus.WARN]
-
     @property
     def status(self) -> str:
         if self.failed or not self.credentials:
             return INVALID
         statuses = [c.report.status for c in self.credentials]
         return min(statuses, key=lambda s: VERDICT_ORDER.index(s) if s in VERDICT_ORDER else 0)
-
-    @property
-    def valid(self) -> bool:
-        return self.status == VALID
 
     @property
     def headline(self) -> str:

@@ -110,16 +110,38 @@ class Summary:
     "trusted by list X; not anchored on a registry"); filled by the trust checks."""
 
 
-@dataclass
-class Report:
-    checks: list[Check] = field(default_factory=list)
-    summary: Summary = field(default_factory=Summary)
-    source: str | None = None
+class CheckList:
+    """What every report does with its `checks` list: add one, and read the failed and warned ones.
+
+    Shared by a credential's `Report` and a presentation's `PresentationReport`, which keep their
+    own `checks` field and their own verdict (`status`)."""
+
+    checks: list[Check]
+    status: str
 
     def add(self, name: str, status: CheckStatus, code: str, message: str, **details: Any) -> Check:
         check = Check(name, status, code, message, details)
         self.checks.append(check)
         return check
+
+    @property
+    def valid(self) -> bool:
+        return self.status == VALID
+
+    @property
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks if c.status is CheckStatus.FAIL]
+
+    @property
+    def warnings(self) -> list[Check]:
+        return [c for c in self.checks if c.status is CheckStatus.WARN]
+
+
+@dataclass
+class Report(CheckList):
+    checks: list[Check] = field(default_factory=list)
+    summary: Summary = field(default_factory=Summary)
+    source: str | None = None
 
     @property
     def status(self) -> str:
@@ -133,24 +155,12 @@ class Report:
         return VALID
 
     @property
-    def valid(self) -> bool:
-        return self.status == VALID
-
-    @property
-    def failed(self) -> list[Check]:
-        return [c for c in self.checks if c.status is CheckStatus.FAIL]
-
-    @property
     def suspended(self) -> list[Check]:
         return [c for c in self.checks if c.status is CheckStatus.SUSPENDED]
 
     @property
     def pending(self) -> list[Check]:
         return [c for c in self.checks if c.status is CheckStatus.PENDING]
-
-    @property
-    def warnings(self) -> list[Check]:
-        return [c for c in self.checks if c.status is CheckStatus.WARN]
 
     @property
     def headline(self) -> str:
