@@ -327,11 +327,35 @@ def wait_up(base: str, stack: Stack) -> None:
 
 
 def rss_mib(pid: int) -> float:
-    """Resident set size of `pid` (MiB), from /proc."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """Resident set size of `pid` and of every process below it (its verification workers), MiB,
+    from /proc."""
+    total = 0.0
+    for member in [pid, *descendants(pid)]:
+        try:
+            for line in Path(f"/proc/{member}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            continue  # ended meanwhile
+    return total
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (children, their children, ...), from /proc."""
+    parents: dict[int, list[int]] = defaultdict(list)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(stat.rsplit(")", 1)[1].split()[1])].append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found.extend(children)
+        todo.extend(children)
+    return found
 
 
 def summarize(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -376,7 +400,7 @@ def print_figures(
                 print(f"  {run} {kind} failed x{count}: {error}")
     start, end, peak = rss
     growth = end - start
-    print(f"\nRSS of medcred serve: {start:.0f} MiB at the start of the hostile run, {end:.0f} MiB at the"
+    print(f"\nRSS of medcred serve and its verification workers: {start:.0f} MiB at the start of the hostile run, {end:.0f} MiB at the"
           f" end (peak {peak:.0f}): {growth:+.0f} MiB over {total:,} hostile requests")  # fmt: skip
     ratio = loud["all"]["p95"] / quiet["all"]["p95"]
     print(f"Goals: genuine p95 within 2x of quiet: {ratio:.2f}x ({'met' if ratio <= 2 else 'NOT met'});"
@@ -462,7 +486,8 @@ def main(argv: list[str] | None = None) -> int:
             f"Prepared {distinct:,} distinct self-signed credentials in {time.perf_counter() - started:.0f} s"
         )
         print(
-            f"medcred serve on {base} (pid {serve.pid}); {os.cpu_count()} cores, "
+            f"medcred serve on {base} (pid {serve.pid}, {len(descendants(serve.pid))} worker processes);"
+            f" {os.cpu_count()} cores, "
             f"load average {os.getloadavg()[0]:.1f}"
         )
 

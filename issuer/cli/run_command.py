@@ -127,7 +127,7 @@ def start_services(
         if worker:
             services.worker = service.start_worker()
         if web is not None:
-            services.web = web(service, host=host, port=port)
+            services.web = web(service, host=host, port=port, verify_processes=True)
     except BaseException:
         services.stop()
         raise

@@ -30,6 +30,7 @@ from issuer.web.limits import MAX_UPLOAD_BYTES
 from issuer.web.trust import verifier_config_for
 from verifier.config import VerifierConfig
 from verifier.web.server import listen_error, listening_waitress
+from verifier.web.verify_processes import EXTENSION as RUNNER_EXTENSION
 
 log = logging.getLogger(__name__)
 THREADS = 8
@@ -39,10 +40,21 @@ class WebServer:
     """A bound server for `app`: `serve_forever()` in this thread, or `start()` in a background one."""
 
     def __init__(
-        self, app: Flask, host: str, port: int, *, threads: int = THREADS, kind: str | None = None
+        self,
+        app: Flask,
+        host: str,
+        port: int,
+        *,
+        threads: int = THREADS,
+        kind: str | None = None,
+        verify_processes: bool = False,
     ) -> None:
-        """`kind`: 'waitress' or 'werkzeug'; None picks waitress when it is installed."""
+        """`kind`: 'waitress' or 'werkzeug'; None picks waitress when it is installed.
+        `verify_processes`: verify in worker processes while serving (verifier.web.verify_processes;
+        they start in the background when serving starts, and `stop()` stops them)."""
         self.host = host
+        self._runner = app.extensions.get(RUNNER_EXTENSION) if verify_processes else None
+        self._processes_started = False
         create_server = None
         if kind in (None, "waitress"):
             try:
@@ -70,6 +82,11 @@ class WebServer:
             self.port = int(self._server.server_port)
         self._thread: threading.Thread | None = None
 
+    def _start_processes(self) -> None:
+        if self._runner is not None and not self._processes_started:
+            self._processes_started = True
+            self._runner.start_processes(wait=False)
+
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -86,12 +103,14 @@ class WebServer:
 
     def serve_forever(self) -> None:
         """Serve until `stop()` (from another thread or a signal handler) or KeyboardInterrupt."""
+        self._start_processes()
         if self.kind == "waitress":
             self._server.run()  # returns once every socket is closed (see stop)
         else:
             self._server.serve_forever()
 
     def start(self) -> WebServer:
+        self._start_processes()
         self._thread = threading.Thread(target=self.serve_forever, name="medcred-web", daemon=True)
         self._thread.start()
         return self
@@ -119,6 +138,8 @@ class WebServer:
             self._server.server_close()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
+        if self._runner is not None:
+            self._runner.close()
 
 
 def start_web(
@@ -127,10 +148,12 @@ def start_web(
     host: str = "127.0.0.1",
     port: int = 8000,
     verifier_config: VerifierConfig | Callable[[], VerifierConfig] | None = None,
+    verify_processes: bool = False,
 ) -> WebServer:
-    """Serve the app on a background thread (the anchoring worker is the caller's business)."""
+    """Serve the app on a background thread (the anchoring worker is the caller's business);
+    `verify_processes`: verify in worker processes (`medcred run` does; see WebServer)."""
     config = verifier_config if verifier_config is not None else (lambda: verifier_config_for(service))
-    server = WebServer(create_app(service, config), host, port)
+    server = WebServer(create_app(service, config), host, port, verify_processes=verify_processes)
     log.info("MedCred web (%s) on %s", server.kind, server.url)
     return server.start()
 
@@ -151,7 +174,7 @@ def serve(
     data folder's verifier.toml (plus the registry itself on the memory chain).
     """
     config = verifier_config if verifier_config is not None else (lambda: verifier_config_for(service))
-    server = WebServer(create_app(service, config), host, port)
+    server = WebServer(create_app(service, config), host, port, verify_processes=True)
     stop_requested = threading.Event()
 
     def on_signal(_signum: int, _frame: Any) -> None:

@@ -13,7 +13,6 @@ presentation (a holder's signed bundle of credentials) works on the page as in `
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from json import dumps
 from typing import Any
@@ -24,13 +23,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from verifier.config import VerifierConfig
 from verifier.dates import human_date
 from verifier.pipeline import MAX_CREDENTIAL_BYTES, Verifier
-from verifier.presentation import PresentationReport, is_presentation, verify_submission
+from verifier.presentation import PresentationReport, is_presentation
 from verifier.report import VALID, Report
 from verifier.sources import SourceError, credential_url_from_link, fetch_url
 from verifier.urls import MalformedURLError
 from verifier.vc_api import answer, credential_result, presentation_result
 from verifier.web.openapi import Media, Problem, Responses, api_spec, error_page, problems, request_body
 from verifier.web.verify_pool import VerifyGate, slots_from_env
+from verifier.web.verify_processes import EXTENSION as RUNNER_EXTENSION
+from verifier.web.verify_processes import VerifyRunner, VerifyUnavailable, verify_parsed, verify_submitted
 
 BUSY = error_page("Every verification slot is taken: retry after Retry-After seconds.")
 VERIFY_FORM = {
@@ -134,8 +135,10 @@ def create_blueprint(
     """
     bp = Blueprint("verifier", __name__, template_folder="templates", static_folder="static",
                    static_url_path="/verifier-static")  # fmt: skip
-    VerifyGate(verify_slots if verify_slots is not None else slots_from_env()).install(bp)
-    local = threading.local()
+    gate = VerifyGate(verify_slots if verify_slots is not None else slots_from_env())
+    gate.install(bp)
+    runner = VerifyRunner(config, workers=gate.slots)
+    bp.record_once(lambda state: state.app.extensions.__setitem__(RUNNER_EXTENSION, runner))
 
     @bp.app_template_filter("human_date")
     def human_date_filter(value: str | None) -> str:
@@ -143,13 +146,11 @@ def create_blueprint(
         return human_date(value) or ""
 
     def verifier() -> Verifier:
-        # One Verifier per thread: its caches are shared across that thread's requests (with the
-        # configured TTL), without locking the DID resolver's cache between threads.
-        current = getattr(local, "verifier", None)
-        if current is None:
-            current = Verifier(config() if callable(config) else config)
-            local.verifier = current
-        return current
+        return runner.verifier()  # this thread's: for fetching a linked credential
+
+    @bp.errorhandler(VerifyUnavailable)
+    def worker_died(exc: VerifyUnavailable) -> tuple[Response | str, int, dict[str, str]]:
+        return gate.busy_answer(str(exc))
 
     def render(
         report: Report | PresentationReport | None, *, error: str | None = None, status: int = 200
@@ -184,7 +185,7 @@ def create_blueprint(
             data = fetch_url(url, fetcher=verifier().fetcher)
         except SourceError as exc:
             return render(None, error=f"The credential could not be fetched: {exc}", status=502)
-        return render(verify_submission(verifier(), data, source=url))
+        return render(runner.run(verify_submitted, data, source=url))
 
     @bp.post("/verify")
     @api_spec.validate(
@@ -223,7 +224,7 @@ def create_blueprint(
             return render(None, error="Paste a credential, choose a file, or enter a link.", status=400)
         challenge = request.form.get("challenge", "").strip() or None
         domain = request.form.get("domain", "").strip() or None
-        report = verify_submission(verifier(), data, source=source, challenge=challenge, domain=domain)
+        report = runner.run(verify_submitted, data, source=source, challenge=challenge, domain=domain)
         return render(report)
 
     @bp.post("/credentials/verify")
@@ -240,8 +241,10 @@ def create_blueprint(
                 400, "Not a credential", "This is a presentation: send it to /presentations/verify."
             )
         options = json.options or VerifyOptions()
-        data = credential if isinstance(credential, str) else dumps(credential)
-        report = verifier().verify_bytes(data, recipient=options.recipient)
+        if isinstance(credential, str):  # a VC-JWT
+            report = runner.run(verify_submitted, credential, recipient=options.recipient)
+        else:  # already parsed (depth-checked, duplicates refused): never serialize and parse again
+            report = runner.run(verify_parsed, credential, options.recipient)
         return _answer(report, credential_result(report))
 
     @bp.post("/presentations/verify")
@@ -264,9 +267,10 @@ def create_blueprint(
             )
         options = json.options or VerifyOptions()
         data = presentation if isinstance(presentation, str) else dumps(presentation)
-        report = verify_submission(
-            verifier(), data, challenge=options.challenge, domain=options.domain, recipient=options.recipient
-        )
+        report = runner.run(
+            verify_submitted, data, challenge=options.challenge, domain=options.domain,
+            recipient=options.recipient,
+        )  # fmt: skip
         if not isinstance(report, PresentationReport):
             if report.failed and report.failed[0].name == "parse":
                 return _problem(400, "Unreadable presentation", report.headline)

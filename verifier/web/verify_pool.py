@@ -92,7 +92,7 @@ class VerifyGate:
             if not _verifies():
                 return None
             if not self.try_acquire():
-                return self._busy_answer()
+                return self.busy_answer()
             setattr(g, _HELD, self)
             return None
 
@@ -102,10 +102,12 @@ class VerifyGate:
             if gate is not None:
                 gate.release()
 
-    def _busy_answer(self) -> tuple[Response | str, int, dict[str, str]]:
+    def busy_answer(self, why: str | None = None) -> tuple[Response | str, int, dict[str, str]]:
+        """503 with Retry-After: problem+json for the API, the page for people. `why` replaces the
+        first sentence ("Every verification slot of this server is busy.")."""
         headers = {"Retry-After": str(self.retry_after)}
         detail = (
-            "Every verification slot of this server is busy. Nothing was verified: "
+            f"{why or 'Every verification slot of this server is busy.'} Nothing was verified: "
             f"try again in {self.retry_after} seconds."
         )
         if request.method == "POST" and request.path != "/verify":

@@ -1,0 +1,188 @@
+"""Verification in worker processes (issue 9): hostile CPU never shares the web process's GIL.
+
+Replays the attack the benchmark measured (`benchmarks/bench_hostile.py`): poison graphs sent to a
+served verifier are canonicalized in worker processes, not in the process that serves issuing,
+the admin UI and /healthz. A worker killed mid-service costs one 503 with Retry-After, and the next
+request is verified by a fresh worker. Runs on a real anvil node: an in-process chain cannot be
+reached from another process, and then the runner stays on threads (tested too).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from issuer.chain.backends import open_chain
+from issuer.web.server import WebServer
+from verifier.config import TrustedRegistry, VerifierConfig
+from verifier.report import INVALID, VALID
+from verifier.web.app import create_app
+from verifier.web.verify_processes import (
+    EXTENSION,
+    PROCESSES_ENV,
+    VerifyRunner,
+    VerifyUnavailable,
+    verify_parsed,
+    verify_submitted,
+    worker_pid,
+)
+
+from .world import World
+
+pytestmark = pytest.mark.local
+KNOWS = "https://example.org/knows"
+
+
+@pytest.fixture(scope="module")
+def local_world(anvil_node: tuple[Path, str]) -> World:
+    return World.create(open_chain("local", anvil_node[0]))
+
+
+@pytest.fixture(scope="module")
+def config(local_world: World, anvil_node: tuple[Path, str]) -> VerifierConfig:
+    """The world's configuration with the registry reached over RPC, as a served verifier has it."""
+    registry = TrustedRegistry("local", local_world.chain.chain_id, local_world.address, anvil_node[1])
+    return dataclasses.replace(local_world.config(), registries=(registry,))
+
+
+@pytest.fixture(scope="module")
+def credential(local_world: World) -> dict[str, Any]:
+    return local_world.issue_anchored(local_world.institution("Process School"), 1)[0]
+
+
+def poisoned(credential: dict[str, Any], nodes: int = 10) -> dict[str, Any]:
+    """The benchmark's poison graph: blank nodes that all know each other (RDFC-1.0 poison dataset)."""
+    forged = copy.deepcopy(credential)
+    forged["credentialSubject"]["https://example.org/poison"] = [
+        {"id": f"_:n{i}", KNOWS: [{"id": f"_:n{j}"} for j in range(nodes) if j != i]} for i in range(nodes)
+    ]
+    return forged
+
+
+@pytest.fixture
+def runner(config: VerifierConfig) -> Iterator[VerifyRunner]:
+    started = VerifyRunner(config, workers=2)
+    assert started.start_processes()
+    yield started
+    started.close()
+
+
+def children() -> set[int]:
+    """Process ids whose parent is this process (from /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid():
+                found.add(int(entry.name))
+    return found
+
+
+def summary(report: Any) -> tuple[str, list[tuple[str, str, str]]]:
+    return report.status, [(c.name, str(c.status), c.code) for c in report.checks]
+
+
+def test_jobs_run_in_child_processes_and_verify_as_in_the_thread(
+    runner: VerifyRunner, config: VerifierConfig, credential: dict[str, Any]
+) -> None:
+    assert runner.in_processes
+    pids = {runner.run(worker_pid) for _ in range(8)}
+    assert os.getpid() not in pids
+    assert pids <= children()
+    text = json.dumps(credential)
+    in_worker = runner.run(verify_submitted, text, source="a file")
+    in_thread = VerifyRunner(config, workers=1).run(verify_submitted, text, source="a file")
+    assert in_worker.status == VALID, in_worker.to_json()
+    assert summary(in_worker) == summary(in_thread)
+    assert in_worker.source == "a file"
+    parsed = runner.run(verify_parsed, credential, None)
+    assert summary(parsed) == summary(in_worker)
+
+
+def test_a_poison_graph_is_refused_in_a_worker(runner: VerifyRunner, credential: dict[str, Any]) -> None:
+    report = runner.run(verify_parsed, poisoned(credential), None)
+    assert report.status == INVALID
+    signature = report.check("signature")
+    assert signature is not None and signature.code == "too_complex"
+
+
+def test_a_killed_worker_costs_one_request_and_is_replaced(
+    runner: VerifyRunner, credential: dict[str, Any]
+) -> None:
+    victims = {runner.run(worker_pid) for _ in range(4)}
+    for pid in victims:
+        os.kill(pid, signal.SIGKILL)
+    refused = 0
+    for _ in range(5):  # the pool notices the death on its own thread: within a few requests
+        try:
+            runner.run(verify_parsed, credential, None)
+        except VerifyUnavailable:
+            refused += 1
+            break
+    assert refused == 1
+    report = runner.run(verify_parsed, credential, None)
+    assert report.status == VALID
+    assert runner.run(worker_pid) not in victims
+
+
+def test_a_chain_inside_this_process_keeps_verification_in_threads(
+    local_world: World, config: VerifierConfig, credential: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    in_process = VerifyRunner(local_world.config(), workers=2)  # TrustedRegistry.w3: the chain object
+    assert not in_process.start_processes()
+    assert not in_process.in_processes
+    assert in_process.run(worker_pid) == os.getpid()
+    assert in_process.run(verify_parsed, credential, None).status == VALID
+    monkeypatch.setenv(PROCESSES_ENV, "0")
+    switched_off = VerifyRunner(config, workers=2)
+    assert not switched_off.start_processes()
+    assert switched_off.run(worker_pid) == os.getpid()
+
+
+def test_a_served_verifier_answers_from_workers_and_503_once_when_one_dies(
+    config: VerifierConfig, credential: dict[str, Any]
+) -> None:
+    """Over HTTP, as `verify-server` and `serve` run: the attack, the genuine request, a dead worker."""
+    app = create_app(config)
+    server = WebServer(app, "127.0.0.1", 0, verify_processes=True).start()
+    try:
+        runner = app.extensions[EXTENSION]
+        deadline = time.monotonic() + 120  # the workers start in the background: the server answers meanwhile
+        while not runner.in_processes:
+            assert time.monotonic() < deadline, "the verification workers did not start"
+            time.sleep(0.1)
+        verify = f"{server.url}/credentials/verify"
+        hostile = requests.post(verify, json={"verifiableCredential": poisoned(credential, 8)}, timeout=60)
+        assert hostile.status_code == 422
+        assert "too complex to canonicalize" in hostile.text
+        genuine = requests.post(verify, json={"verifiableCredential": credential}, timeout=60)
+        assert genuine.status_code == 200 and genuine.json()["verdict"] == VALID
+        for pid in {runner.run(worker_pid) for _ in range(4)}:
+            os.kill(pid, signal.SIGKILL)
+        answers = [
+            requests.post(verify, json={"verifiableCredential": credential}, timeout=60) for _ in range(4)
+        ]
+        statuses = [answer.status_code for answer in answers]
+        assert statuses.count(503) == 1, statuses
+        busy = answers[statuses.index(503)]
+        assert busy.headers["Retry-After"] == "5"
+        assert busy.headers["Content-Type"].startswith("application/problem+json")
+        assert "worker stopped" in busy.json()["detail"]
+        assert statuses[-1] == 200
+        assert requests.get(f"{server.url}/verify", timeout=30).status_code == 200  # the form still there
+    finally:
+        server.stop()
+    assert not runner.in_processes  # stop() ended the workers
