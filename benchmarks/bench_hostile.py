@@ -400,8 +400,9 @@ def print_figures(
                 print(f"  {run} {kind} failed x{count}: {error}")
     start, end, peak = rss
     growth = end - start
-    print(f"\nRSS of medcred serve and its verification workers: {start:.0f} MiB at the start of the hostile run, {end:.0f} MiB at the"
-          f" end (peak {peak:.0f}): {growth:+.0f} MiB over {total:,} hostile requests")  # fmt: skip
+    print(f"\nRSS of medcred serve and its verification workers: {start:.0f} MiB at the start of the"
+          f" hostile run, {end:.0f} MiB at the end (peak {peak:.0f}): {growth:+.0f} MiB over {total:,}"
+          " hostile requests")  # fmt: skip
     ratio = loud["all"]["p95"] / quiet["all"]["p95"]
     print(f"Goals: genuine p95 within 2x of quiet: {ratio:.2f}x ({'met' if ratio <= 2 else 'NOT met'});"
           f" RSS growth under 50 MiB: {'met' if growth < 50 else 'NOT met'}")  # fmt: skip
