@@ -13,6 +13,7 @@ presentation (a holder's signed bundle of credentials) works on the page as in `
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from json import dumps
 from typing import Any
@@ -137,7 +138,7 @@ def create_blueprint(
                    static_url_path="/verifier-static")  # fmt: skip
     gate = VerifyGate(verify_slots if verify_slots is not None else slots_from_env())
     gate.install(bp)
-    runner = VerifyRunner(config, workers=gate.slots)
+    runner = VerifyRunner(config, workers=min(gate.slots, os.cpu_count() or 1))
     bp.record_once(lambda state: state.app.extensions.__setitem__(RUNNER_EXTENSION, runner))
 
     @bp.app_template_filter("human_date")
