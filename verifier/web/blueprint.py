@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from json import dumps
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
@@ -23,16 +22,33 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from verifier.config import VerifierConfig
 from verifier.dates import human_date
+from verifier.errors import InputError
 from verifier.pipeline import MAX_CREDENTIAL_BYTES, Verifier
-from verifier.presentation import PresentationReport, is_presentation
+from verifier.presentation import PresentationReport
 from verifier.report import VALID, Report
 from verifier.sources import SourceError, credential_url_from_link, fetch_url
 from verifier.urls import MalformedURLError
 from verifier.vc_api import answer, credential_result, presentation_result
-from verifier.web.openapi import Media, Problem, Responses, api_spec, error_page, problems, request_body
+from verifier.web.openapi import (
+    Media,
+    Problem,
+    Responses,
+    api_spec,
+    error_page,
+    problems,
+    reads_its_own_json,
+    request_body,
+)
+from verifier.web.vc_api_requests import (
+    Refusal,
+    VerifyPresentationRequest,
+    VerifyRequest,
+    verify_credential_request,
+    verify_presentation_request,
+)
 from verifier.web.verify_pool import VerifyGate, slots_from_env
 from verifier.web.verify_processes import EXTENSION as RUNNER_EXTENSION
-from verifier.web.verify_processes import VerifyRunner, VerifyUnavailable, verify_parsed, verify_submitted
+from verifier.web.verify_processes import VerifyRunner, VerifyUnavailable, verify_submitted
 
 BUSY = error_page("Every verification slot is taken: retry after Retry-After seconds.")
 VERIFY_FORM = {
@@ -53,29 +69,6 @@ VERIFY_FORM = {
 
 class VerifyPageQuery(BaseModel):
     credential: str | None = Field(None, description="URL of a credential to fetch and verify.")
-
-
-class VerifyOptions(BaseModel):
-    recipient: str | None = Field(None, description="The recipient's e-mail, to match its hashed identifier.")
-    challenge: str | None = Field(None, description="Presentations: the challenge given to the holder.")
-    domain: str | None = Field(None, description="Presentations: the domain given to the holder.")
-
-
-class VerifyRequest(BaseModel):
-    """VC-API verify request: a credential (Data Integrity, enveloped, or a VC-JWT string)."""
-
-    verifiableCredential: dict[str, Any] | str
-    options: VerifyOptions | None = None
-
-
-class VerifyPresentationRequest(BaseModel):
-    """VC-API presentation verify request: a VerifiablePresentation (Data Integrity proof for
-    authentication), an EnvelopedVerifiablePresentation or a VC-JWT presentation string; or an
-    unsigned `presentation`."""
-
-    verifiablePresentation: dict[str, Any] | str | None = None
-    presentation: dict[str, Any] | None = None
-    options: VerifyOptions | None = None
 
 
 class Finding(BaseModel):
@@ -228,25 +221,24 @@ def create_blueprint(
         report = runner.run(verify_submitted, data, source=source, challenge=challenge, domain=domain)
         return render(report)
 
+    def vc_api(job: Callable[..., Any], result: Callable[[Any], dict[str, Any]]) -> tuple[Response, int]:
+        outcome = runner.run(job, request.get_data(cache=False))  # parsed in the worker
+        if isinstance(outcome, Refusal):
+            if outcome.title is None:
+                raise InputError(outcome.detail)
+            return _problem(400, outcome.title, outcome.detail)
+        return _answer(outcome, result(outcome))
+
     @bp.post("/credentials/verify")
     @api_spec.validate(
         json=VerifyRequest,
         resp=Responses(HTTP_200=VerifyResponse, HTTP_422=VerifyFailure, **problems(400, 413, 503)),
         tags=["vc-api"],
     )
-    def vc_api_verify(json: VerifyRequest) -> tuple[Response, int]:
+    @reads_its_own_json
+    def vc_api_verify() -> tuple[Response, int]:
         """VC-API: verify a credential (200 verified; 422 checked and not verified, with the result)."""
-        credential = json.verifiableCredential
-        if isinstance(credential, dict) and is_presentation(credential):
-            return _problem(
-                400, "Not a credential", "This is a presentation: send it to /presentations/verify."
-            )
-        options = json.options or VerifyOptions()
-        if isinstance(credential, str):  # a VC-JWT
-            report = runner.run(verify_submitted, credential, recipient=options.recipient)
-        else:  # already parsed (depth-checked, duplicates refused): never serialize and parse again
-            report = runner.run(verify_parsed, credential, options.recipient)
-        return _answer(report, credential_result(report))
+        return vc_api(verify_credential_request, credential_result)
 
     @bp.post("/presentations/verify")
     @api_spec.validate(
@@ -256,29 +248,11 @@ def create_blueprint(
         ),
         tags=["vc-api"],
     )
-    def vc_api_verify_presentation(json: VerifyPresentationRequest) -> tuple[Response, int]:
+    @reads_its_own_json
+    def vc_api_verify_presentation() -> tuple[Response, int]:
         """VC-API: verify a presentation: the holder's proof (authentication, options.challenge and
         options.domain), every credential in it, and holder binding (credentialSubject.id = holder)."""
-        presentation = (
-            json.verifiablePresentation if json.verifiablePresentation is not None else json.presentation
-        )
-        if presentation is None:
-            return _problem(
-                400, "Malformed request", 'Send {"verifiablePresentation": {...}, "options": {...}}.'
-            )
-        options = json.options or VerifyOptions()
-        data = presentation if isinstance(presentation, str) else dumps(presentation)
-        report = runner.run(
-            verify_submitted, data, challenge=options.challenge, domain=options.domain,
-            recipient=options.recipient,
-        )  # fmt: skip
-        if not isinstance(report, PresentationReport):
-            if report.failed and report.failed[0].name == "parse":
-                return _problem(400, "Unreadable presentation", report.headline)
-            return _problem(
-                400, "Not a presentation", "This is a credential: send it to /credentials/verify."
-            )
-        return _answer(report, presentation_result(report))
+        return vc_api(verify_presentation_request, presentation_result)
 
     return bp
 

@@ -53,7 +53,7 @@ import copy
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -72,6 +72,8 @@ SESSION: dict[str, list[str]] = {"adminSession": []}
 PUBLIC: dict[str, list[str]] | None = None
 """No authentication."""
 BODY_ATTRIBUTE = "__openapi_request_body__"
+RAW_JSON_ATTRIBUTE = "__medcred_reads_its_own_json__"
+M = TypeVar("M", bound=BaseModel)
 
 
 class RowError(BaseModel):
@@ -226,7 +228,7 @@ class MedCredFlaskPlugin(FlaskPlugin):
     def request_validation(self, req: Any, query: Any, json: Any, form: Any, headers: Any, cookies: Any):
         has_body = req.method not in ("GET", "DELETE", "HEAD")
         use_form = form is not None and has_body and req.mimetype in self.FORM_MIMETYPE
-        use_json = json is not None and has_body and not use_form
+        use_json = json is not None and has_body and not use_form and not _reads_its_own_json()
         req.context = Context(
             validated(query, self.fill_query(req, query), "query string") if query else None,
             validated(json, _json_object(json), "request body") if use_json else None,
@@ -247,7 +249,7 @@ class MedCredFlaskPlugin(FlaskPlugin):
         return current_app.make_response(resp), None
 
 
-def validated(model: type[BaseModel], value: Any, where: str) -> BaseModel:
+def validated(model: type[M], value: Any, where: str) -> M:
     try:
         return model.model_validate(value)
     except ValidationError as exc:
@@ -269,11 +271,7 @@ def _why_not_json(raw: bytes) -> str:
 def _json_object(model: type[BaseModel]) -> dict[str, Any]:
     raw = request.get_data(cache=True)
     if not raw.strip():
-        try:
-            model.model_validate({})
-        except ValidationError:
-            raise InputError("The request body is empty: send a JSON object.") from None
-        return {}
+        return _empty_body(model)
     try:
         body = request.get_json(force=True, silent=False)
     except Exception:
@@ -281,6 +279,44 @@ def _json_object(model: type[BaseModel]) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise InputError("The request body must be a JSON object.")
     return body
+
+
+def _empty_body(model: type[BaseModel]) -> dict[str, Any]:
+    try:
+        model.model_validate({})
+    except ValidationError:
+        raise InputError("The request body is empty: send a JSON object.") from None
+    return {}
+
+
+def parse_json_body(raw: bytes, model: type[M]) -> M:
+    """A JSON request body as `model`, by the same rules and sentences as the validated routes
+    (see MedCredFlaskPlugin), without a Flask request: for views marked `reads_its_own_json`.
+    Raises InputError (400)."""
+    if not raw.strip():
+        return validated(model, _empty_body(model), "request body")
+    try:
+        body = jsonsafe.loads(raw)
+    except InputError as exc:  # DuplicateMemberError, JsonTooDeepError: valid JSON, refused on purpose
+        raise InputError(f"The request body is refused: {exc}") from None
+    except (ValueError, RecursionError):
+        raise InputError("The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise InputError("The request body must be a JSON object.")
+    return validated(model, body, "request body")
+
+
+def reads_its_own_json(view: Callable) -> Callable:
+    """Mark a view whose JSON body (still declared with `json=Model`, for the OpenAPI document) the
+    view parses itself with `parse_json_body`: the web verifier does it in a worker process, so a
+    hostile 2 MB body is never parsed by the process that serves everything else."""
+    setattr(view, RAW_JSON_ATTRIBUTE, True)
+    return view
+
+
+def _reads_its_own_json() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return view is not None and any(getattr(v, RAW_JSON_ATTRIBUTE, False) for v in _view_chain(view))
 
 
 api_spec = SpecTree(
