@@ -9,6 +9,9 @@
 
 Every route calls the same `verify_submission` / `Verifier.verify_bytes` as the CLI, so a
 presentation (a holder's signed bundle of credentials) works on the page as in `medcred verify`.
+Verification takes a slot (`verify_pool`) and runs as a job of `verify_processes`: in worker
+processes under the servers, else in the request's thread. The VC-API bodies are parsed there too
+(`vc_api_requests`): the web process reads bytes and sends bytes.
 """
 
 from __future__ import annotations
@@ -28,7 +31,6 @@ from verifier.presentation import PresentationReport
 from verifier.report import VALID, Report
 from verifier.sources import SourceError, credential_url_from_link, fetch_url
 from verifier.urls import MalformedURLError
-from verifier.vc_api import answer, credential_result, presentation_result
 from verifier.web.openapi import (
     Media,
     Problem,
@@ -40,6 +42,7 @@ from verifier.web.openapi import (
     request_body,
 )
 from verifier.web.vc_api_requests import (
+    Answer,
     Refusal,
     VerifyPresentationRequest,
     VerifyRequest,
@@ -221,13 +224,13 @@ def create_blueprint(
         report = runner.run(verify_submitted, data, source=source, challenge=challenge, domain=domain)
         return render(report)
 
-    def vc_api(job: Callable[..., Any], result: Callable[[Any], dict[str, Any]]) -> tuple[Response, int]:
-        outcome = runner.run(job, request.get_data(cache=False))  # parsed in the worker
+    def vc_api(job: Callable[..., Answer | Refusal]) -> Response | tuple[Response, int]:
+        outcome = runner.run(job, request.get_data(cache=False))  # parsed, verified, written in the worker
         if isinstance(outcome, Refusal):
             if outcome.title is None:
                 raise InputError(outcome.detail)
             return _problem(400, outcome.title, outcome.detail)
-        return _answer(outcome, result(outcome))
+        return Response(outcome.body, status=outcome.status, mimetype=outcome.media)
 
     @bp.post("/credentials/verify")
     @api_spec.validate(
@@ -236,9 +239,9 @@ def create_blueprint(
         tags=["vc-api"],
     )
     @reads_its_own_json
-    def vc_api_verify() -> tuple[Response, int]:
+    def vc_api_verify() -> Response | tuple[Response, int]:
         """VC-API: verify a credential (200 verified; 422 checked and not verified, with the result)."""
-        return vc_api(verify_credential_request, credential_result)
+        return vc_api(verify_credential_request)
 
     @bp.post("/presentations/verify")
     @api_spec.validate(
@@ -249,19 +252,12 @@ def create_blueprint(
         tags=["vc-api"],
     )
     @reads_its_own_json
-    def vc_api_verify_presentation() -> tuple[Response, int]:
+    def vc_api_verify_presentation() -> Response | tuple[Response, int]:
         """VC-API: verify a presentation: the holder's proof (authentication, options.challenge and
         options.domain), every credential in it, and holder binding (credentialSubject.id = holder)."""
-        return vc_api(verify_presentation_request, presentation_result)
+        return vc_api(verify_presentation_request)
 
     return bp
-
-
-def _answer(report: Report | PresentationReport, result: dict[str, Any]) -> tuple[Response, int]:
-    body, status, media = answer(report, result)
-    response = jsonify(body)
-    response.mimetype = media
-    return response, status
 
 
 def _problem(status: int, title: str, detail: str) -> tuple[Response, int]:

@@ -1,18 +1,19 @@
 """VC-API verify requests, from the body as received to a report: the work a verification worker does.
 
-    outcome = verify_credential_request(verifier, raw_body)     # Report, or Refusal
-    outcome = verify_presentation_request(verifier, raw_body)   # PresentationReport, or Refusal
+    outcome = verify_credential_request(verifier, raw_body)     # Answer, or Refusal
+    outcome = verify_presentation_request(verifier, raw_body)   # Answer, or Refusal
 
 The request models are declared here (the blueprint gives them to spectree for the OpenAPI
 document), and the body is parsed and validated here too, by `parse_json_body`'s rules: the views
 are marked `reads_its_own_json`, so a hostile 2 MB body is parsed in the worker process that
 verifies it, never in the web process (issue 9). A body that cannot be used is a `Refusal`, which
-the view answers 400; everything else is the verification report.
+the view answers 400; everything else is an `Answer`: the VC-API result (`verifier.vc_api`),
+serialized where it was computed, so the web process only sends bytes.
 """
 
 from __future__ import annotations
 
-from json import dumps
+import json
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field
@@ -21,6 +22,7 @@ from verifier.errors import InputError
 from verifier.pipeline import Verifier
 from verifier.presentation import PresentationReport, is_presentation, verify_submission
 from verifier.report import Report
+from verifier.vc_api import answer, credential_result, presentation_result
 from verifier.web.openapi import parse_json_body
 
 
@@ -47,6 +49,21 @@ class VerifyPresentationRequest(BaseModel):
     options: VerifyOptions | None = None
 
 
+class Answer(NamedTuple):
+    """A verification's HTTP answer: `body` (JSON text, as Flask's `jsonify` writes it), `status`
+    (200 verified, 422 not) and the media type (application/json or application/problem+json)."""
+
+    body: str
+    status: int
+    media: str
+
+
+def _answer(report: Report | PresentationReport, result: dict[str, Any]) -> Answer:
+    body, status, media = answer(report, result)
+    # Flask's compact form (sorted keys, ASCII, newline-terminated): the same bytes as jsonify.
+    return Answer(json.dumps(body, sort_keys=True, separators=(",", ":")) + "\n", status, media)
+
+
 class Refusal(NamedTuple):
     """A request that was not verified: answered 400 with `detail`; `title` None means the app's
     own "Invalid request" problem (an InputError), else a problem with this title."""
@@ -55,8 +72,8 @@ class Refusal(NamedTuple):
     detail: str
 
 
-def verify_credential_request(verifier: Verifier, raw: bytes) -> Report | Refusal:
-    """`POST /credentials/verify`'s body (bytes as received): its Report, or why it is refused."""
+def verify_credential_request(verifier: Verifier, raw: bytes) -> Answer | Refusal:
+    """`POST /credentials/verify`'s body (bytes as received): the answer, or why it is refused."""
     try:
         body = parse_json_body(raw, VerifyRequest)
     except InputError as exc:
@@ -64,15 +81,16 @@ def verify_credential_request(verifier: Verifier, raw: bytes) -> Report | Refusa
     credential = body.verifiableCredential
     options = body.options or VerifyOptions()
     if isinstance(credential, str):  # a VC-JWT
-        return verify_submission(verifier, credential, recipient=options.recipient)
-    if is_presentation(credential):
+        report = verifier.verify_bytes(credential, recipient=options.recipient)
+    elif is_presentation(credential):
         return Refusal("Not a credential", "This is a presentation: send it to /presentations/verify.")
-    return verifier.verify(credential, recipient=options.recipient)  # parsed once, here
+    else:
+        report = verifier.verify(credential, recipient=options.recipient)  # parsed once, here
+    return _answer(report, credential_result(report))
 
 
-def verify_presentation_request(verifier: Verifier, raw: bytes) -> PresentationReport | Refusal:
-    """`POST /presentations/verify`'s body (bytes as received): its PresentationReport, or why it
-    is refused."""
+def verify_presentation_request(verifier: Verifier, raw: bytes) -> Answer | Refusal:
+    """`POST /presentations/verify`'s body (bytes as received): the answer, or why it is refused."""
     try:
         body = parse_json_body(raw, VerifyPresentationRequest)
     except InputError as exc:
@@ -83,12 +101,12 @@ def verify_presentation_request(verifier: Verifier, raw: bytes) -> PresentationR
     if presentation is None:
         return Refusal("Malformed request", 'Send {"verifiablePresentation": {...}, "options": {...}}.')
     options = body.options or VerifyOptions()
-    data = presentation if isinstance(presentation, str) else dumps(presentation)
+    data = presentation if isinstance(presentation, str) else json.dumps(presentation)
     report = verify_submission(
         verifier, data, challenge=options.challenge, domain=options.domain, recipient=options.recipient
     )
     if isinstance(report, PresentationReport):
-        return report
+        return _answer(report, presentation_result(report))
     if report.failed and report.failed[0].name == "parse":
         return Refusal("Unreadable presentation", report.headline)
     return Refusal("Not a presentation", "This is a credential: send it to /credentials/verify.")
