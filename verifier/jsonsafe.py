@@ -144,7 +144,10 @@ def loads(
         raise _too_deep(max_depth)
     if "object_pairs_hook" not in kwargs and "object_hook" not in kwargs:
         kwargs["object_pairs_hook"] = _mark_duplicates if duplicates == "mark" else _refuse_duplicates
-    value = json.loads(text, **kwargs)
+    try:
+        value = json.loads(text, **kwargs)
+    except RecursionError:  # deeper than the interpreter's recursion limit allows: far past max_depth
+        raise _too_deep(max_depth) from None
     if parse_first and brackets > max_depth and _deeper_than(value, max_depth):
         raise _too_deep(max_depth)
     return value

@@ -77,3 +77,31 @@ def test_duplicates_can_be_marked_per_item() -> None:
         '[{"ok": 1}, {"x": {"b": 1, "b": 2}}, {"same": {"a": 1}, "other": {"a": 2}}]', duplicates="mark"
     )
     assert [find_duplicate(item) for item in items] == [None, "b", None]
+
+
+@given(json_values)
+def test_parsing_first_agrees_with_the_scanner(value: object) -> None:
+    """`loads` parses first when there are few brackets: it must refuse exactly what the scan does."""
+    text = json.dumps(value)
+    for limit in (1, 2, 3):
+        try:
+            loads(text, max_depth=limit)
+            refused = False
+        except JsonTooDeepError:
+            refused = True
+        assert refused is nesting_exceeds(text, limit)
+
+
+@pytest.mark.parametrize("depth", [990, 1000, 1500, 1900, 2500])
+def test_nesting_past_the_recursion_limit_is_too_deep_not_malformed(depth: int) -> None:
+    """A found attack: 1,000-2,000 levels (few enough brackets to parse first) hit the interpreter's
+    recursion limit inside the C decoder; that must read as "nested too deep", never "not JSON"
+    or an uncaught RecursionError (which callers catching ValueError would turn into a 500)."""
+    text = '{"a":' + "[" * depth + "]" * depth + "}"
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)  # Python's default, as in a verification worker (no py_ecc there)
+    try:
+        with pytest.raises(JsonTooDeepError):
+            loads(text)
+    finally:
+        sys.setrecursionlimit(old)

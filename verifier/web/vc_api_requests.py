@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel, Field
 
 from verifier.errors import InputError
-from verifier.pipeline import Verifier
+from verifier.pipeline import MAX_CREDENTIAL_BYTES, Verifier
 from verifier.presentation import PresentationReport, is_presentation, verify_submission
 from verifier.report import Report
 from verifier.vc_api import answer, credential_result, presentation_result
@@ -84,6 +84,8 @@ def verify_credential_request(verifier: Verifier, raw: bytes) -> Answer | Refusa
         report = verifier.verify_bytes(credential, recipient=options.recipient)
     elif is_presentation(credential):
         return Refusal("Not a credential", "This is a presentation: send it to /presentations/verify.")
+    elif len(raw) > MAX_CREDENTIAL_BYTES:  # the body may be; the credential may not (parse: too_large)
+        report = verifier.verify_bytes(json.dumps(credential), recipient=options.recipient)
     else:
         report = verifier.verify(credential, recipient=options.recipient)  # parsed once, here
     return _answer(report, credential_result(report))

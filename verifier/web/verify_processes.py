@@ -12,18 +12,23 @@ beside them ten-fold (issue 9, `benchmarks/bench_hostile.py`). In worker process
 system's scheduler shares the cores instead, and issuing, the admin UI and `/healthz` keep the web
 process to themselves.
 
-- There are as many workers as verification slots (`verifier.web.verify_pool`), so a request that
-  holds a slot never queues for a worker.
+- There is one worker per core, at most one per verification slot (`verifier.web.verify_pool`):
+  CPU work gains nothing past the cores, and each worker's memory counts. A job that finds every
+  worker busy waits for the first one free (a verification is milliseconds of CPU).
 - Workers are spawned (not forked: the web process has threads and database connections) once,
   when the server starts; each builds one `Verifier` from the configuration it was started with,
-  and its caches live as long as it does.
-- What runs in a worker is a job function of this module: picklable in, picklable out
-  (`Report`, `PresentationReport`). Fetching a linked credential stays in the request's thread:
-  it is network waiting, not CPU.
+  and its caches live as long as it does. A worker whose web process is gone (killed, crashed)
+  exits within a second rather than living on as an orphan.
+- What runs in a worker is a job function: picklable in, picklable out (`Report`,
+  `PresentationReport`, `verifier.web.vc_api_requests.Answer`). An exception a job raises comes
+  back as `VerifyJobError` carrying the worker's traceback (some exceptions cannot be rebuilt in
+  another process, and one that cannot would break the pool). Fetching a linked credential stays
+  in the request's thread: it is network waiting, not CPU.
 - A configuration that holds an in-process chain (`TrustedRegistry.w3`, the `memory` chain of
   tests and `medcred demo`) cannot reach another process: the runner stays on threads then.
-- A worker that dies (killed, out of memory) breaks the pool: that request is answered 503 by the
-  caller and the next one starts a fresh pool.
+- A worker that dies (killed, out of memory) breaks the pool: the requests it was serving are
+  answered 503 by the caller and a fresh pool takes the next ones; a job that could not even be
+  handed over to the broken pool is retried on the fresh one.
 - `MEDCRED_VERIFY_PROCESSES=0` keeps verification in the server's threads.
 """
 
@@ -34,6 +39,8 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
+import traceback
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -52,6 +59,19 @@ T = TypeVar("T")
 
 class VerifyUnavailable(Exception):
     """A worker process died during this verification; nothing was verified (the caller answers 503)."""
+
+
+class VerifyJobError(RuntimeError):
+    """A job raised in a worker process: the exception's type and message, and the worker's
+    traceback as text (a plain string: every exception class can be carried this way)."""
+
+    def __init__(self, kind: str, message: str, worker_traceback: str) -> None:
+        super().__init__(f"{kind}: {message}")
+        self.kind = kind
+        self.worker_traceback = worker_traceback
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (VerifyJobError, (self.kind, str(self).split(": ", 1)[-1], self.worker_traceback))
 
 
 # ---------------------------------------------------------------------------- jobs
@@ -77,15 +97,33 @@ def worker_pid(_verifier: Verifier) -> int:
 _worker_verifier: Verifier | None = None
 
 
-def _start_worker(config: VerifierConfig) -> None:
+PARENT_CHECK_S = 0.5
+"""How often a worker checks that its web process is still there."""
+
+
+def _start_worker(config: VerifierConfig, parent: int) -> None:
     global _worker_verifier  # noqa: PLW0603 - one Verifier per worker process, built once
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle, not each worker's
+    threading.Thread(
+        target=_exit_with_parent, args=(parent,), name="medcred-parent-watch", daemon=True
+    ).start()
     _worker_verifier = Verifier(config)
+
+
+def _exit_with_parent(parent: int) -> None:
+    # A worker holds both ends of the pool's pipes, so it never reads end-of-file when the web
+    # process is SIGKILLed: without this it would live on, re-parented, holding its memory.
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(0)
 
 
 def _in_worker(job: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
     assert _worker_verifier is not None, "worker started without a configuration"
-    return job(_worker_verifier, *args, **kwargs)
+    try:
+        return job(_worker_verifier, *args, **kwargs)
+    except Exception as exc:
+        raise VerifyJobError(type(exc).__name__, str(exc)[:500], traceback.format_exc()) from None
 
 
 # ---------------------------------------------------------------------------- the runner
@@ -157,8 +195,8 @@ class VerifyRunner:
             return False
         executor = self._new_executor(config)
         # One job per worker, all at once: the pool spawns a process for each job no idle worker takes.
-        started = [executor.submit(_in_worker, worker_pid, (), {}) for _ in range(self.workers)]
-        pids = sorted({future.result() for future in started})
+        for future in [executor.submit(_in_worker, worker_pid, (), {}) for _ in range(self.workers)]:
+            future.result()
         with self._lock:
             closed, previous = self._closed, self._executor
             if not closed:
@@ -166,7 +204,7 @@ class VerifyRunner:
         if closed or previous is not None:  # closed meanwhile, or started twice: keep one pool
             executor.shutdown(wait=False, cancel_futures=True)
             return not closed
-        log.info("Verification runs in %d worker processes (%s).", len(pids), ", ".join(map(str, pids)))
+        log.info("Verification runs in up to %d worker processes.", self.workers)
         return True
 
     def _start_logged(self) -> None:
@@ -180,28 +218,44 @@ class VerifyRunner:
             self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(config,),
+            initargs=(config, os.getpid()),
         )
 
     def run(self, job: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """`job(verifier, *args, **kwargs)` in a worker process when they run, else in this thread.
 
-        Raises VerifyUnavailable when the worker died; the pool is replaced for the next request.
-        Whatever the job raises is raised here.
+        Raises VerifyUnavailable when the worker died during the job (the pool is replaced for the
+        next one), VerifyJobError when the job raised in a worker; in a thread, what the job raises.
         """
         executor = self._executor
         if executor is None:
             return job(self.verifier(), *args, **kwargs)
         try:
-            return executor.submit(_in_worker, job, args, kwargs).result()
+            future = executor.submit(_in_worker, job, args, kwargs)
+        except BrokenProcessPool:  # broken before this job was handed over: run it on a fresh pool
+            executor = self._replace(executor)
+            if executor is None:
+                return job(self.verifier(), *args, **kwargs)
+            future = executor.submit(_in_worker, job, args, kwargs)
+        try:
+            return future.result()
         except BrokenProcessPool:
-            log.warning("A verification worker process died; starting a fresh pool.")
-            config = self.config()
-            with self._lock:
-                if self._executor is executor:
-                    self._executor = self._new_executor(config)
-            executor.shutdown(wait=False, cancel_futures=True)
+            self._replace(executor)
             raise VerifyUnavailable("A verification worker stopped.") from None
+        except VerifyJobError as exc:
+            log.error("A verification job failed in its worker process:\n%s", exc.worker_traceback)
+            raise
+
+    def _replace(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor | None:
+        """The pool to use instead of `broken` (one fresh pool however many requests noticed);
+        None once the runner is closed."""
+        config = self.config()
+        with self._lock:
+            if self._executor is broken:
+                log.warning("A verification worker process died; starting a fresh pool.")
+                self._executor = self._new_executor(config)
+                broken.shutdown(wait=False, cancel_futures=True)
+            return self._executor
 
     def close(self) -> None:
         """Stop the worker processes (idempotent); later jobs run in threads, and a start still
