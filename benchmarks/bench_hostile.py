@@ -49,6 +49,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import psutil
 import requests
 from load_issue import Stack, free_port, percentile
 
@@ -327,35 +328,15 @@ def wait_up(base: str, stack: Stack) -> None:
 
 
 def rss_mib(pid: int) -> float:
-    """Resident set size of `pid` and of every process below it (its verification workers), MiB,
-    from /proc."""
-    total = 0.0
-    for member in [pid, *descendants(pid)]:
+    """Resident set size of `pid` and of every process below it (its verification workers), MiB."""
+    process = psutil.Process(pid)
+    total = 0
+    for member in [process, *process.children(recursive=True)]:
         try:
-            for line in Path(f"/proc/{member}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) / 1024
-        except OSError:
+            total += member.memory_info().rss
+        except psutil.Error:
             continue  # ended meanwhile
-    return total
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below `pid` (children, their children, ...), from /proc."""
-    parents: dict[int, list[int]] = defaultdict(list)
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(stat.rsplit(")", 1)[1].split()[1])].append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        children = parents.get(todo.pop(), [])
-        found.extend(children)
-        todo.extend(children)
-    return found
+    return total / (1024 * 1024)
 
 
 def summarize(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -489,8 +470,9 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"Prepared {distinct:,} distinct self-signed credentials in {time.perf_counter() - started:.0f} s"
         )
+        children = len(psutil.Process(serve.pid).children(recursive=True))
         print(
-            f"medcred serve on {base} (pid {serve.pid}, {len(descendants(serve.pid))} child processes);"
+            f"medcred serve on {base} (pid {serve.pid}, {children} child processes);"
             f" {os.cpu_count()} cores, "
             f"load average {os.getloadavg()[0]:.1f}"
         )

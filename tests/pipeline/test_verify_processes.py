@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import requests
 
@@ -83,17 +84,8 @@ def runner(config: VerifierConfig) -> Iterator[VerifyRunner]:
 
 
 def children() -> set[int]:
-    """Process ids whose parent is this process (from /proc)."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid():
-                found.add(int(entry.name))
-    return found
+    """Process ids whose parent is this process."""
+    return {child.pid for child in psutil.Process().children()}
 
 
 def summary(report: Any) -> tuple[str, list[tuple[str, str, str]]]:
@@ -193,10 +185,9 @@ def test_workers_exit_when_the_web_process_is_killed(config: VerifierConfig, tmp
 def alive(pid: int) -> bool:
     """Whether `pid` runs (a zombie waiting for its reaper counts as gone)."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def test_a_chain_inside_this_process_keeps_verification_in_threads(
