@@ -219,8 +219,8 @@ class MedCredFlaskPlugin(FlaskPlugin):
     """spectree's Flask plugin with MedCred's rules for bodies.
 
     - A JSON body is read whatever its Content-Type (curl without -H works), must be a JSON object,
-      and is parsed by the app's depth-checked JSON provider. An empty body counts as `{}` when the
-      model has no required field (e.g. an optional revocation reason).
+      and is parsed by `verifier.jsonsafe` (depth-checked, duplicates refused). An empty body counts
+      as `{}` when the model has no required field (e.g. an optional revocation reason).
     - Errors are `InputError`s (400 problem+json through the app's error handlers), never 422.
     - Responses pass through untouched: streamed downloads stay streamed.
     """
@@ -256,54 +256,35 @@ def validated(model: type[M], value: Any, where: str) -> M:
         raise InputError(_sentence(exc, where)) from None
 
 
-def _why_not_json(raw: bytes) -> str:
-    """The sentence for a body Flask could not read as JSON: jsonsafe's own (a member name twice,
-    nested too deep) when that is the reason, else that it is not JSON. Parses again, on failure only."""
-    try:
-        jsonsafe.loads(raw)
-    except InputError as exc:  # DuplicateMemberError, JsonTooDeepError: valid JSON, refused on purpose
-        return f"The request body is refused: {exc}"
-    except ValueError:
-        pass
-    return "The request body is not valid JSON."
-
-
 def _json_object(model: type[BaseModel]) -> dict[str, Any]:
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        return _empty_body(model)
-    try:
-        body = request.get_json(force=True, silent=False)
-    except Exception:
-        raise InputError(_why_not_json(raw)) from None
-    if not isinstance(body, dict):
-        raise InputError("The request body must be a JSON object.")
-    return body
-
-
-def _empty_body(model: type[BaseModel]) -> dict[str, Any]:
-    try:
-        model.model_validate({})
-    except ValidationError:
-        raise InputError("The request body is empty: send a JSON object.") from None
-    return {}
+    return _body_object(request.get_data(cache=True), model)
 
 
 def parse_json_body(raw: bytes, model: type[M]) -> M:
     """A JSON request body as `model`, by the same rules and sentences as the validated routes
     (see MedCredFlaskPlugin), without a Flask request: for views marked `reads_its_own_json`.
     Raises InputError (400)."""
+    return validated(model, _body_object(raw, model), "request body")
+
+
+def _body_object(raw: bytes, model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON object in a request body, by the one set of rules every JSON route follows; parsed
+    by `jsonsafe`, as the apps' JSON provider parses. Raises InputError with the sentence."""
     if not raw.strip():
-        return validated(model, _empty_body(model), "request body")
+        try:
+            model.model_validate({})
+        except ValidationError:
+            raise InputError("The request body is empty: send a JSON object.") from None
+        return {}
     try:
         body = jsonsafe.loads(raw)
     except InputError as exc:  # DuplicateMemberError, JsonTooDeepError: valid JSON, refused on purpose
         raise InputError(f"The request body is refused: {exc}") from None
-    except (ValueError, RecursionError):
+    except ValueError:
         raise InputError("The request body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise InputError("The request body must be a JSON object.")
-    return validated(model, body, "request body")
+    return body
 
 
 def reads_its_own_json(view: Callable) -> Callable:
