@@ -31,14 +31,15 @@ from issuer.web.server import WebServer
 from verifier.canon_budget import TooComplexError
 from verifier.config import TrustedRegistry, VerifierConfig
 from verifier.report import INVALID, VALID
+from verifier.vc_api import credential_result
 from verifier.web.app import create_app
+from verifier.web.vc_api_requests import Answer, verify_credential_request
 from verifier.web.verify_processes import (
     EXTENSION,
     PROCESSES_ENV,
     VerifyJobError,
     VerifyRunner,
     VerifyUnavailable,
-    verify_parsed,
     verify_submitted,
     worker_pid,
 )
@@ -105,12 +106,14 @@ def test_jobs_run_in_child_processes_and_verify_as_in_the_thread(
     assert in_worker.status == VALID, in_worker.to_json()
     assert summary(in_worker) == summary(in_thread)
     assert in_worker.source == "a file"
-    parsed = runner.run(verify_parsed, credential, None)
-    assert summary(parsed) == summary(in_worker)
+    body = json.dumps({"verifiableCredential": credential}).encode()
+    answer = runner.run(verify_credential_request, body)  # the VC-API's job: parsed in the worker
+    assert isinstance(answer, Answer) and answer.status == 200
+    assert json.loads(answer.body)["checks"] == credential_result(in_worker)["checks"]
 
 
 def test_a_poison_graph_is_refused_in_a_worker(runner: VerifyRunner, credential: dict[str, Any]) -> None:
-    report = runner.run(verify_parsed, poisoned(credential), None)
+    report = runner.run(verify_submitted, json.dumps(poisoned(credential)))
     assert report.status == INVALID
     signature = report.check("signature")
     assert signature is not None and signature.code == "too_complex"
@@ -127,11 +130,11 @@ def test_a_killed_worker_costs_one_request_and_is_replaced(
         # A job handed to the dying pool is refused (VerifyUnavailable: the caller answers 503); once
         # the pool has noticed, a job is retried on a fresh one. Never anything else.
         try:
-            assert runner.run(verify_parsed, credential, None).status == VALID
+            assert runner.run(verify_submitted, json.dumps(credential)).status == VALID
         except VerifyUnavailable:
             refused += 1
     assert refused <= 1
-    report = runner.run(verify_parsed, credential, None)
+    report = runner.run(verify_submitted, json.dumps(credential))
     assert report.status == VALID
     assert runner.run(worker_pid) not in victims
 
@@ -197,7 +200,7 @@ def test_a_chain_inside_this_process_keeps_verification_in_threads(
     assert not in_process.start_processes()
     assert not in_process.in_processes
     assert in_process.run(worker_pid) == os.getpid()
-    assert in_process.run(verify_parsed, credential, None).status == VALID
+    assert in_process.run(verify_submitted, json.dumps(credential)).status == VALID
     monkeypatch.setenv(PROCESSES_ENV, "0")
     switched_off = VerifyRunner(config, workers=2)
     assert not switched_off.start_processes()

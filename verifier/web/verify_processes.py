@@ -82,11 +82,6 @@ def verify_submitted(verifier: Verifier, data: bytes | str, **options: Any) -> R
     return verify_submission(verifier, data, **options)
 
 
-def verify_parsed(verifier: Verifier, credential: Any, recipient: str | None = None) -> Report:
-    """`Verifier.verify`: a credential the request already parsed (the VC-API body)."""
-    return verifier.verify(credential, recipient=recipient)
-
-
 def worker_pid(_verifier: Verifier) -> int:
     """The process id of whoever runs jobs (this process when they run in threads)."""
     return os.getpid()
