@@ -33,6 +33,7 @@ from issuer.storage.admin_sessions import AdminSessions
 from issuer.storage.errors import ConflictError, ForbiddenError, NotFoundError, UnauthorizedError
 from issuer.storage.models import CREDENTIAL_STATES
 from issuer.web.admin_achievements import add_achievement_pages
+from issuer.web.admin_forms import FORM_ERRORS, LOGIN, PAGE, TOO_LARGE, form_body
 from issuer.web.admin_keys import add_key_pages
 from issuer.web.api import ZIP, export_response
 from issuer.web.api_models import AdminExportForm, PageQuery
@@ -41,14 +42,6 @@ from issuer.web.links import links_for
 from issuer.web.sessions import CSRF_FIELD, csrf_ok, end_session, session_secret, start_session
 from verifier.errors import ChainError, InputError
 from verifier.web.openapi import SESSION, Media, Responses, api_spec, error_page, request_body
-
-PAGE = Media("text/html", "The page.")
-TOO_LARGE = error_page("The form is too large.")
-LOGIN = {"HTTP_302": "Not logged in: to the login page."}
-FORM_ERRORS = {
-    "HTTP_400": error_page("Missing or wrong CSRF token, or invalid input."),
-    "HTTP_413": TOO_LARGE,
-}
 
 ADMIN_ISSUE_FIELDS = (
     "name", "given_name", "family_name", "valid_from", "valid_until", "credits", "result", "evidence",
@@ -72,23 +65,6 @@ def issued_what(document: dict[str, Any]) -> str:
     achievement = subject.get("achievement") if isinstance(subject, dict) else None
     name = achievement.get("name") if isinstance(achievement, dict) else None
     return str(name) if name else "a credential"
-
-
-def form_body(
-    properties: dict[str, Any],
-    required: list[str] | None = None,
-    media: str = "application/x-www-form-urlencoded",
-) -> dict[str, Any]:
-    """An admin form's request body: its fields and the session's CSRF token."""
-    schema = {
-        "type": "object",
-        "properties": {
-            "csrf_token": {"type": "string", "description": "The session's CSRF token."},
-            **properties,
-        },
-        "required": ["csrf_token", *(required or [])],
-    }
-    return {media: {"schema": schema}}
 
 
 def create_admin_blueprint(service: IssuerService) -> Blueprint:

@@ -18,15 +18,10 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from issuer.achievement_images import MAX_IMAGE_BYTES
 from issuer.service import IssuerService
 from issuer.storage.errors import ConflictError, ForbiddenError
+from issuer.web.admin_forms import FORM_ERRORS, LOGIN, PAGE, form_body
 from verifier.errors import InputError
-from verifier.web.openapi import SESSION, Media, Responses, api_spec, error_page, request_body
+from verifier.web.openapi import SESSION, Responses, api_spec, error_page, request_body
 
-PAGE = Media("text/html", "The page.")
-LOGIN = {"HTTP_302": "Not logged in: to the login page."}
-FORM_ERRORS = {
-    "HTTP_400": error_page("Missing or wrong CSRF token, or invalid input."),
-    "HTTP_413": error_page("Too large."),
-}
 ACHIEVEMENT_TYPES = (
     "Course", "Certification", "Certificate", "CertificateOfCompletion", "Assessment", "Badge",
     "Competency", "License", "LearningProgram", "MicroCredential", "Award",
@@ -56,16 +51,9 @@ OTHERS = error_page("Another institution's.")
 
 
 def _form_body(required: list[str]) -> dict[str, Any]:
-    schema = {
-        "type": "object",
-        "properties": {
-            "csrf_token": {"type": "string"},
-            **FORM_FIELDS,
-            "image": {"type": "string", "contentMediaType": "image/png"},
-        },
-        "required": ["csrf_token", *required],
-    }
-    return {"multipart/form-data": {"schema": schema}}
+    """The achievement form (multipart: it may carry the image)."""
+    fields = {**FORM_FIELDS, "image": {"type": "string", "contentMediaType": "image/png"}}
+    return form_body(fields, required, media="multipart/form-data")
 
 
 def definition_from_form(

@@ -10,24 +10,9 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 
 from issuer.key_lifecycle import list_keys, parse_time, retire_key, rotate_key
 from issuer.service import IssuerService
+from issuer.web.admin_forms import FORM_ERRORS, LOGIN, PAGE, form_body
 from verifier.errors import MedCredError
-from verifier.web.openapi import SESSION, Media, Responses, api_spec, error_page, request_body
-
-PAGE = Media("text/html", "The page.")
-LOGIN = {"HTTP_302": "Not logged in: to the login page."}
-FORM_ERRORS = {"HTTP_400": error_page("Missing or wrong CSRF token, or invalid input.")}
-
-
-def _form(fields: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
-    schema = {
-        "type": "object",
-        "properties": {
-            "csrf_token": {"type": "string", "description": "The session's CSRF token."},
-            **fields,
-        },
-        "required": ["csrf_token", *required],
-    }
-    return {"application/x-www-form-urlencoded": {"schema": schema}}
+from verifier.web.openapi import SESSION, Responses, api_spec, request_body
 
 
 def add_key_pages(bp: Blueprint, service: IssuerService, login_required: Callable[[Any], Any]) -> None:
@@ -49,7 +34,7 @@ def add_key_pages(bp: Blueprint, service: IssuerService, login_required: Callabl
         security=SESSION,
         skip_validation=True,
     )
-    @request_body(_form({}))
+    @request_body(form_body({}))
     @login_required
     def rotate() -> Any:
         """Rotate: a new signing key; earlier credentials stay VALID."""
@@ -65,7 +50,7 @@ def add_key_pages(bp: Blueprint, service: IssuerService, login_required: Callabl
     @api_spec.validate(
         resp=Responses(HTTP_200=PAGE, **FORM_ERRORS), tags=["admin"], security=SESSION, skip_validation=True
     )
-    @request_body(_form({"key": {"type": "string"}, "as_of": {"type": "string"}}, ("key",)))
+    @request_body(form_body({"key": {"type": "string"}, "as_of": {"type": "string"}}, ("key",)))
     @login_required
     def retire() -> Any:
         """Retire a compromised key from a time on; lists the credentials to issue again."""
