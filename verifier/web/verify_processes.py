@@ -176,8 +176,9 @@ class VerifyRunner:
 
         `wait=True` returns once every worker is up (about a second of imports each). The servers
         pass `wait=False`: the workers start on a background thread and jobs run in threads until
-        they are up, so the server answers from its first second. Raises what reading the
-        configuration raises (ConfigError), with `wait=True` only.
+        they are up, so the server answers from its first second; it returns True once that start
+        is under way, and what became of it (including the False cases above) is logged. Raises
+        what reading the configuration raises (ConfigError), with `wait=True` only.
         """
         if not processes_wanted():
             return False
