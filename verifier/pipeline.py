@@ -27,7 +27,7 @@ from verifier.errors import ChainError, MedCredError
 from verifier.guards import check_limits, signature_held
 from verifier.identity import recipient_matches
 from verifier.jsonld_loader import default_loader
-from verifier.jsonsafe import MAX_DEPTH
+from verifier.jsonsafe import MAX_DEPTH, deeper_than
 from verifier.merkle import AnchorProof, check_inclusion, find_anchor_proof
 from verifier.multikey import key_fingerprint
 from verifier.parsing import ParsedInput, ParseFailure, parse_input, unwrap_enveloped
@@ -64,21 +64,6 @@ def _date(moment: datetime) -> str:
 
 def _timestamp(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _depth(value: Any, limit: int) -> int:
-    """Nesting depth of parsed JSON, stopping early past `limit` (iterative: no recursion)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if deepest > limit:
-            return deepest
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node)
-    return deepest
 
 
 class Anchored(NamedTuple):
@@ -142,7 +127,7 @@ class Verifier:
                 "parse", FAIL, "not_an_object", f"Expected one credential (a JSON object), found {kind}."
             )
             return report
-        if _depth(credential, MAX_DEPTH) > MAX_DEPTH:
+        if deeper_than(credential, MAX_DEPTH):  # the depth verify_bytes refuses, measured alike
             report.add("parse", FAIL, "too_deep", f"The file is nested more than {MAX_DEPTH} levels deep.")
             return report
         try:

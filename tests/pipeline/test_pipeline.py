@@ -12,6 +12,7 @@ from anchor_support import anchor_data, set_anchor_field
 from eth_account import Account
 
 from verifier.config import TrustedRegistry
+from verifier.jsonsafe import MAX_DEPTH
 from verifier.pipeline import Verifier
 from verifier.report import INVALID, VALID, CheckStatus
 
@@ -225,6 +226,21 @@ def test_malformed_input_fails_the_parse_check(world: World, text: str, code: st
     assert report.status == INVALID
     assert report.checks[0].name == "parse"
     assert report.checks[0].code == code
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH, MAX_DEPTH + 1])
+def test_parsed_and_unparsed_credentials_are_measured_alike(world: World, depth: int) -> None:
+    """The VC-API hands `verify` a parsed credential, the CLI hands `verify_bytes` text: one depth
+    rule for both (brackets, as the JSON parser counts them), so the same document gets the same
+    parse verdict whichever way it came in."""
+    document: dict = {"leaf": "a scalar counts no level"}
+    for _ in range(depth - 1):
+        document = {"a": document}
+    verifier = Verifier(world.config())
+    as_text, as_object = verifier.verify_bytes(json.dumps(document)), verifier.verify(document)
+    assert as_text.checks[0].code == as_object.checks[0].code
+    too_deep = as_object.checks[0].code == "too_deep"
+    assert too_deep is (depth > MAX_DEPTH)
 
 
 def test_no_proof_and_unknown_cryptosuite(world: World, institution: Institution) -> None:
