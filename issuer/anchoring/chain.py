@@ -30,6 +30,7 @@ class ChainAccess:
         self._confirmations = confirmations
         self.timeout = timeout
         self._context: RegistryContext | None = None
+        self._reader: tuple[RegistryContext, RegistryReader] | None = None
         self._lock = threading.Lock()
 
     def context(self) -> RegistryContext:
@@ -49,9 +50,21 @@ class ChainAccess:
         return 1 if self.context().chain.is_dev else 3
 
     def fresh_reader(self) -> RegistryReader:
-        """A reader with an empty cache: the worker must see the chain as it is now."""
+        """A reader that caches nothing: the worker must see the chain as it is now.
+
+        One per connection (a new one after `invalidate()`): building a reader builds a web3
+        contract object, and its first read checks the registry with four calls (chain id, code,
+        `issuerCount`, `version`). The anchoring worker reads on every pass, inside the process that
+        serves every request, so that work is done once, not on every read.
+        """
         ctx = self.context()
-        return RegistryReader(ctx.chain.w3, ctx.deployment.address, chain_id=ctx.deployment.chain_id)
+        with self._lock:
+            if self._reader is None or self._reader[0] is not ctx:
+                reader = RegistryReader(
+                    ctx.chain.w3, ctx.deployment.address, chain_id=ctx.deployment.chain_id, ttl_seconds=0
+                )
+                self._reader = (ctx, reader)
+            return self._reader[1]
 
     def writer(self, account: LocalAccount, on_sent: Callable[[str], None] | None = None) -> RegistryWriter:
         ctx = self.context()

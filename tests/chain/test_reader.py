@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 from eth_account import Account
+from web3.types import RPCEndpoint
 
-from issuer.chain.backends import Chain
+from issuer.chain.backends import Chain, open_chain
+from issuer.chain.registry_writer import deploy_registry
+from issuer.chain.transactions import TransactionSender
 from verifier.chain.provider import ChainUnreachableError, WrongChainError, connect_rpc
 from verifier.chain.registry_reader import RegistryReader
 from verifier.errors import RegistryNotFoundError
@@ -139,3 +142,16 @@ def test_registry_deploy_replaces_a_first_version_registry(tmp_path: Path) -> No
     new = deployment_store(settings, chain).require(chain.chain_id).address
     assert new != result.contract_address
     RegistryReader(chain.w3, new).check()
+
+
+def test_a_long_lived_reader_notices_the_registry_gone(anvil_node: tuple[Path, str]) -> None:
+    """A reader checks the registry once; when its code later vanishes under it (a node reset
+    or a replaced chain), the next read says so as a ChainError, not a web3 decoding error."""
+    data_dir, _ = anvil_node
+    chain = open_chain("local", data_dir)
+    deployment = deploy_registry(TransactionSender(chain.w3, chain.governor()))
+    reader = RegistryReader(chain.w3, deployment.address, chain_id=chain.chain_id, ttl_seconds=0)
+    assert reader.issuer_count() >= 0
+    chain.w3.provider.make_request(RPCEndpoint("anvil_setCode"), [deployment.address, "0x"])
+    with pytest.raises(RegistryNotFoundError, match="There is no contract at"):
+        reader.anchor(Account.create().address, os.urandom(32))

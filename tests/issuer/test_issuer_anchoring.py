@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from eth_account import Account
 from issuer_testlib import make_config, roster
 from sqlalchemy import text
 
@@ -196,3 +197,16 @@ def test_rpc_outage_delays_anchoring_and_issuing_goes_on(tmp_path: Path) -> None
         svc.close()
     finally:
         node.stop()
+
+
+def test_the_issuer_reuses_one_checked_reader_per_connection(service: IssuerService) -> None:
+    """The anchoring worker asks for a fresh reader on every pass: one that caches nothing, so it
+    sees the chain as it is now, without a new contract object and registry check each time."""
+    first = service.chain.fresh_reader()
+    account = Account.create().address
+    assert not first.issuer(account).registered
+    service.chain.governor_writer().add_issuer(account, "did:web:reuse.example", "Reuse Test School")
+    assert service.chain.fresh_reader() is first
+    assert first.issuer(account).registered  # read again, not remembered
+    service.chain.invalidate()
+    assert service.chain.fresh_reader() is not first

@@ -207,6 +207,12 @@ class RegistryReader:
             return call_node(self.w3, lambda: fn(*args).call())
         except ContractLogicError as exc:
             raise ChainError(f"The registry refused {fn_name}: {exc}") from exc
+        except BadFunctionCallOutput as exc:
+            # No answer from a contract that was there when checked: the node was reset or the chain
+            # replaced under a long-lived reader. Check again, so the caller hears which.
+            self._checked = False
+            self.check()
+            raise ChainError(f"The registry gave no answer to {fn_name} at {describe(self.w3)}.") from exc
 
     def clear_cache(self) -> None:
         self._cache.clear()
