@@ -29,7 +29,7 @@ import requests
 from issuer.chain.backends import open_chain
 from issuer.web.server import WebServer
 from verifier.canon_budget import TooComplexError
-from verifier.config import TrustedRegistry, VerifierConfig
+from verifier.config import ConfigError, TrustedRegistry, VerifierConfig
 from verifier.report import INVALID, VALID
 from verifier.vc_api import credential_result
 from verifier.web.app import create_app
@@ -37,11 +37,13 @@ from verifier.web.vc_api_requests import Answer, verify_credential_request
 from verifier.web.verify_processes import (
     EXTENSION,
     PROCESSES_ENV,
+    WORKERS_ENV,
     VerifyJobError,
     VerifyRunner,
     VerifyUnavailable,
     verify_submitted,
     worker_pid,
+    workers_from_env,
 )
 
 from .world import World
@@ -245,3 +247,27 @@ def test_a_served_verifier_answers_from_workers_and_503_once_when_one_dies(
     finally:
         server.stop()
     assert not runner.in_processes  # stop() ended the workers
+
+
+@pytest.mark.parametrize(
+    ("raw", "slots", "expected"),
+    [("", 4, min(4, os.cpu_count() or 1)), ("3", 4, 3), ("9", 4, 4), (" 1 ", 4, 1), ("", 1, 1)],
+)
+def test_the_worker_count_is_one_per_core_or_set_and_never_past_the_slots(
+    raw: str, slots: int, expected: int
+) -> None:
+    assert workers_from_env(slots, {WORKERS_ENV: raw}) == expected
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "two", "1.5"])
+def test_a_bad_worker_count_is_a_sentence(raw: str) -> None:
+    with pytest.raises(ConfigError, match=f"{WORKERS_ENV} must be a whole number of at least 1"):
+        workers_from_env(4, {WORKERS_ENV: raw})
+
+
+def test_the_app_takes_its_worker_count_from_the_environment(
+    config: VerifierConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(WORKERS_ENV, "1")
+    app = create_app(config)
+    assert app.extensions[EXTENSION].workers == 1

@@ -16,7 +16,6 @@ processes under the servers, else in the request's thread. The VC-API bodies are
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -51,7 +50,7 @@ from verifier.web.vc_api_requests import (
 )
 from verifier.web.verify_pool import VerifyGate, slots_from_env
 from verifier.web.verify_processes import EXTENSION as RUNNER_EXTENSION
-from verifier.web.verify_processes import VerifyRunner, VerifyUnavailable, verify_submitted
+from verifier.web.verify_processes import VerifyRunner, VerifyUnavailable, verify_submitted, workers_from_env
 
 BUSY = error_page("Every verification slot is taken: retry after Retry-After seconds.")
 VERIFY_FORM = {
@@ -134,7 +133,7 @@ def create_blueprint(
                    static_url_path="/verifier-static")  # fmt: skip
     gate = VerifyGate(verify_slots if verify_slots is not None else slots_from_env())
     gate.install(bp)
-    runner = VerifyRunner(config, workers=min(gate.slots, os.cpu_count() or 1))
+    runner = VerifyRunner(config, workers=workers_from_env(gate.slots))
     bp.record_once(lambda state: state.app.extensions.__setitem__(RUNNER_EXTENSION, runner))
 
     @bp.app_template_filter("human_date")

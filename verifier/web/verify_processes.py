@@ -13,8 +13,11 @@ system's scheduler shares the cores instead, and issuing, the admin UI and `/hea
 process to themselves.
 
 - There is one worker per core, at most one per verification slot (`verifier.web.verify_pool`):
-  CPU work gains nothing past the cores, and each worker's memory counts. A job that finds every
-  worker busy waits for the first one free (a verification is milliseconds of CPU).
+  CPU work gains nothing past the cores, and each worker's memory (about 95 MiB) counts. A job that
+  finds every worker busy waits for the first one free (a verification is milliseconds of CPU).
+  A job waiting on the network (a slow status list or did:web host, until the fetch deadline)
+  holds its worker meanwhile; `MEDCRED_VERIFY_WORKERS` sets the count (up to the slots) where such
+  waits matter more than the cores.
 - Workers are spawned (not forked: the web process has threads and database connections) once,
   when the server starts; each builds one `Verifier` from the configuration it was started with,
   and its caches live as long as it does. A worker whose web process is gone (killed, crashed)
@@ -46,13 +49,14 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-from verifier.config import VerifierConfig
+from verifier.config import ConfigError, VerifierConfig
 from verifier.pipeline import Verifier
 from verifier.presentation import PresentationReport, verify_submission
 from verifier.report import Report
 
 log = logging.getLogger(__name__)
 PROCESSES_ENV = "MEDCRED_VERIFY_PROCESSES"
+WORKERS_ENV = "MEDCRED_VERIFY_WORKERS"
 EXTENSION = "medcred.verify_runner"
 T = TypeVar("T")
 
@@ -122,6 +126,18 @@ def _in_worker(job: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, A
 
 
 # ---------------------------------------------------------------------------- the runner
+
+
+def workers_from_env(slots: int, env: Mapping[str, str] | None = None) -> int:
+    """How many worker processes verify: `MEDCRED_VERIFY_WORKERS` (a whole number from 1), else one
+    per core; never more than `slots`, since a worker past the slots would never be given a job.
+    Raises ConfigError with a sentence when the variable is not a whole number of at least 1."""
+    raw = (os.environ if env is None else env).get(WORKERS_ENV, "").strip()
+    if not raw:
+        return max(1, min(slots, os.cpu_count() or 1))
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{WORKERS_ENV} must be a whole number of at least 1, got {raw!r}.")
+    return min(slots, int(raw))
 
 
 def processes_wanted(env: Mapping[str, str] | None = None) -> bool:
