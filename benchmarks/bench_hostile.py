@@ -445,10 +445,18 @@ def main(argv: list[str] | None = None) -> int:
         default=600,
         help="genuine requests in the quiet run (default 600: 100 s, so its p95 rests on 30 requests)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="verification worker processes for serve (MEDCRED_VERIFY_WORKERS; default: serve's own)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the data folder")
     args = parser.parse_args(argv)
     if not 1 <= args.hostile <= 200_000:
         parser.error("--hostile must be between 1 and 200,000")
+    if args.workers is not None and args.workers < 1:
+        parser.error("--workers must be at least 1")
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     data = Path(tempfile.mkdtemp(prefix="medcred-hostile-"))
@@ -458,6 +466,8 @@ def main(argv: list[str] | None = None) -> int:
     env.pop("DATABASE_URL", None)
     env.update({"MEDCRED_DATA_DIR": str(data), "MEDCRED_CHAIN": "local", "MEDCRED_PUBLIC_URL": base,
                 "MEDCRED_BATCH_MAX_AGE": "1"})  # fmt: skip
+    if args.workers is not None:
+        env["MEDCRED_VERIFY_WORKERS"] = str(args.workers)
     settings = Settings(data_dir=data, chain="local")
     stack = Stack(data, env)
     drip, slow_url = start_drip()
