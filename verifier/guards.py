@@ -1,5 +1,6 @@
 """The pipeline's guards against hostile work: structural limits before any cryptography, and no
-network fetch for a credential whose signature did not hold (issue 9).
+network fetch for a credential whose signature did not hold or whose issuer nobody vouches for
+(issue 9).
 
 Kept out of `verifier.pipeline` so that the pipeline only calls them.
 """
@@ -27,7 +28,21 @@ def check_limits(credential: Mapping[str, Any], report: Report) -> bool:
 def signature_held(report: Report) -> bool:
     """Whether the report's `signature` check passed: network checks (status lists) run only then.
 
-    A credential that fails elsewhere (an untrusted registry, a missing anchor) still has its status
-    list read, so that its report can say it was revoked."""
+    A credential of a known issuer that fails elsewhere (an untrusted registry, a missing anchor)
+    still has its status list read, so that its report can say it was revoked; one whose issuer
+    nobody vouches for does not (`issuer_vouched_for`)."""
     check = report.check("signature")
     return check is not None and check.status is CheckStatus.PASS
+
+
+def issuer_vouched_for(report: Report) -> bool:
+    """Whether something the configuration trusts (a registry, a trust list, a trusted issuer) knows
+    the issuer: False only once the `trust` check has failed with `issuer_not_trusted`.
+
+    Anyone can sign a credential with a key of their own and name any status list URL in it: were
+    that list fetched, every such credential would make the verifier fetch a URL of the sender's
+    choosing (a fresh host name each time: a resolver lookup and up to the fetch deadline, in a
+    verification worker). A list published by an issuer nobody vouches for changes nothing in the
+    verdict, which is INVALID already."""
+    check = report.check("trust")
+    return check is None or not (check.status is CheckStatus.FAIL and check.code == "issuer_not_trusted")

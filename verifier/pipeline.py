@@ -24,7 +24,7 @@ from verifier.data_integrity import SIGNATURE_PROOF_TYPES, issuer_id, proofs_of,
 from verifier.dates import human_date, signed_at
 from verifier.did import DidResolutionError, DidResolver
 from verifier.errors import ChainError, MedCredError
-from verifier.guards import check_limits, signature_held
+from verifier.guards import check_limits, issuer_vouched_for, signature_held
 from verifier.identity import recipient_matches
 from verifier.jsonld_loader import default_loader
 from verifier.jsonsafe import MAX_DEPTH, deeper_than
@@ -586,6 +586,10 @@ class Verifier:
             return
         if not signature_held(report):  # nothing is fetched for a credential whose signature failed
             why = "The issuer's status list was not fetched: the credential's signature does not hold."
+            report.add("status_list", SKIPPED, "not_fetched", why)
+            return
+        if not issuer_vouched_for(report):  # nor for one whose issuer nobody vouches for
+            why = "The issuer's status list was not fetched: nothing you trust knows the issuer."
             report.add("status_list", SKIPPED, "not_fetched", why)
             return
         issuer = issuer_id(credential)

@@ -17,6 +17,8 @@ import pytest
 from hostile_servers import ConnectionCounter
 from pyld.canon import URDNA2015
 
+from issuer.keys import Ed25519KeyPair, did_key_for, did_key_verification_method
+from issuer.signing import sign
 from verifier.canon_budget import DEFAULT_WORK_UNITS, WorkBudget
 from verifier.canonicalize import CanonicalizationError, rdfc, to_dataset
 from verifier.pipeline import Verifier
@@ -164,4 +166,30 @@ def test_nothing_is_fetched_for_a_poisoned_credential(world: World, credential: 
         status = report.check("status_list")
         assert status is not None and status.code == "not_fetched"
         assert did_host.accepted == 0
+        assert list_host.accepted == 0
+
+
+def test_nothing_is_fetched_for_an_unknown_issuer(world: World, credential: dict[str, Any]) -> None:
+    """Anyone can sign with a key of their own and name a status list on any host (bench_hostile's
+    "distinct" credentials name a fresh host name each time): the signature holds, but nothing the
+    configuration trusts knows the issuer, so the verifier contacts no host the sender chose."""
+    key = Ed25519KeyPair.generate()
+    did = did_key_for(key.public_key_multibase)
+    with ConnectionCounter() as list_host:
+        unsigned = {k: v for k, v in copy.deepcopy(credential).items() if k != "proof"}
+        unsigned["issuer"] = dict(unsigned["issuer"], id=did, name="Not A Hospital")
+        unsigned["credentialStatus"] = {
+            "id": f"http://{list_host.origin}/list#3",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": "3",
+            "statusListCredential": f"http://{list_host.origin}/list",
+        }
+        forged = sign(unsigned, key, did_key_verification_method(key.public_key_multibase))
+        config = world.config(status_list=True, allow_hosts=frozenset({list_host.origin}))
+        report = Verifier(config).verify(forged)
+        assert report.status == INVALID
+        assert report.check("signature").status is CheckStatus.PASS
+        assert report.check("trust").code == "issuer_not_trusted"
+        assert report.check("status_list").code == "not_fetched"
         assert list_host.accepted == 0
