@@ -402,7 +402,9 @@ def print_figures(
 
 
 def run_child(target: Any, *args: Any) -> multiprocessing.Process:
-    process = multiprocessing.get_context("spawn").Process(target=target, args=args)
+    # Daemonic: a bench stopped early (Ctrl-C, SIGTERM) takes its clients with it, where the
+    # genuine client would otherwise wait forever for a "hostile run done" file.
+    process = multiprocessing.get_context("spawn").Process(target=target, args=args, daemon=True)
     process.start()
     return process
 
