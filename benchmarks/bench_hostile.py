@@ -19,9 +19,14 @@ What it does, all on 127.0.0.1 in a throw-away data folder (issue 9):
    list URL and a distinct Merkle root on the trusted registry, SSRF links (loopback, private,
    link-local, cloud metadata, redirects are the fetcher tests' job), and, on one extra connection
    for the whole run, deep links to a server that trickles one byte every 2 s;
-5. prints the genuine requests' p50/p95 per kind in both runs, their errors and 503s, the hostile
-   answers by kind, and the RSS of the `serve` process at the start and end of the hostile run
-   (and its peak), then stops everything and deletes the folder (unless --keep).
+5. for scale (unless --no-flood): the same genuine schedule beside GET /healthz, the cheapest
+   request there is, on the same connections for as long as the hostile run took: what is left of
+   the ratio then is the load itself (the clients and `serve` sharing the cores), not what the
+   hostile requests carry;
+6. prints the genuine requests' p50/p95 per kind in each run, their errors and 503s, the hostile
+   answers by kind (and those slower than 1 s), and the RSS of `serve` and its worker processes at
+   the start and end of the hostile run (and its peak), then stops everything and deletes the
+   folder (unless --keep).
 
 Goals (issue 9): genuine p95 within 2x of the quiet run; RSS growth under 50 MiB over 20,000
 hostile requests. Exit code 0 when no genuine request failed; the goals are printed, not enforced
@@ -244,9 +249,12 @@ def _genuine(base: str, token: str, links: list[str], bodies: list[str], rate: f
     Path(out).write_text(json.dumps(records), encoding="utf-8")
 
 
-def _hostile(base: str, payloads: str, total: int, concurrency: int, slow_url: str, done_path: str,
-             out: str) -> None:  # fmt: skip
-    """Child process: `total` hostile requests over `concurrency` connections, plus one slow loop."""
+def _hostile(base: str, payloads: str, total: int, concurrency: int, slow_url: str | None,
+             done_path: str, out: str, kinds: tuple[str, ...] = HOSTILE_KINDS,
+             seconds: float | None = None) -> None:  # fmt: skip
+    """Child process: `total` requests of `kinds` over `concurrency` connections (or fewer, when
+    `seconds` run out first), plus one slow loop when `slow_url` is given (the flood run passes
+    kinds=("healthz",), no slow loop, and the hostile run's duration)."""
     items = [json.loads(line) for line in Path(payloads).read_text(encoding="utf-8").splitlines()]
     distinct = [item["body"] for item in items if item["kind"] == "distinct"]
     fixed = {item["kind"]: item["body"] for item in items if item["kind"] != "distinct"}
@@ -256,7 +264,7 @@ def _hostile(base: str, payloads: str, total: int, concurrency: int, slow_url: s
     next_index = iter(range(total))
 
     def send(n: int, http: requests.Session) -> tuple[str, str]:
-        kind = HOSTILE_KINDS[n % len(HOSTILE_KINDS)]
+        kind = kinds[n % len(kinds)]
         started = time.perf_counter()
         try:
             return kind, _status(n, kind, http)
@@ -267,7 +275,9 @@ def _hostile(base: str, payloads: str, total: int, concurrency: int, slow_url: s
 
     def _status(n: int, kind: str, http: requests.Session) -> str:
         try:
-            if kind == "ssrf":
+            if kind == "healthz":
+                response = http.get(f"{base}/healthz", timeout=REQUEST_TIMEOUT_S)
+            elif kind == "ssrf":
                 link = ssrf_link(n, random.Random(n))
                 response = http.get(f"{base}/verify", params={"credential": link}, timeout=REQUEST_TIMEOUT_S)
             else:
@@ -284,7 +294,7 @@ def _hostile(base: str, payloads: str, total: int, concurrency: int, slow_url: s
 
     def worker() -> None:
         http = requests.Session()
-        while True:
+        while seconds is None or time.perf_counter() - started < seconds:
             with lock:
                 n = next(next_index, None)
             if n is None:
@@ -294,6 +304,8 @@ def _hostile(base: str, payloads: str, total: int, concurrency: int, slow_url: s
                 counts[kind][status] += 1
 
     def slow() -> None:
+        if slow_url is None:
+            return
         http = requests.Session()
         n = 0
         while not finished.is_set():
@@ -373,21 +385,29 @@ def print_figures(
     loud: dict[str, dict[str, Any]],
     rss: tuple[float, float, float],
     total: int,
+    flood: tuple[dict[str, Any], dict[str, dict[str, Any]]] | None = None,
 ) -> None:
     elapsed = hostile["elapsed"]
     print(f"\nHostile answers ({elapsed:.0f} s, {total / elapsed:.0f}/s), HTTP status: count")
     for kind, statuses in sorted(hostile["counts"].items()):
         print(f"  {kind:10} {dict(sorted(statuses.items()))}")
+    if flood is not None:
+        answers, _ = flood
+        elapsed, counts = answers["elapsed"], answers["counts"]["healthz"]
+        sent = sum(count for status, count in counts.items() if not status.startswith("over"))
+        print(f"Flood answers ({elapsed:.0f} s, {sent / elapsed:.0f}/s): {dict(sorted(counts.items()))}")
     print("\nGenuine requests, latency from the scheduled time (ms); failed and 503 in quiet/hostile")
     print(f"  {'kind':10} {'quiet p50':>9} {'p95':>6} {'hostile p50':>11} {'p95':>6} {'p95 ratio':>9}"
-          f" {'failed':>9} {'503':>9}")  # fmt: skip
+          f" {'failed':>9} {'503':>9}" + (f" {'flood p95':>9} {'ratio':>6}" if flood else ""))  # fmt: skip
     for kind in (*KINDS, "all"):
         q, h = quiet[kind], loud[kind]
         ratio = h["p95"] / q["p95"]
         failed, refused = f"{q['failed']}/{h['failed']}", f"{q['503']}/{h['503']}"
+        extra = f" {flood[1][kind]['p95']:9.0f} {flood[1][kind]['p95'] / q['p95']:6.2f}" if flood else ""
         print(f"  {kind:10} {q['p50']:9.0f} {q['p95']:6.0f} {h['p50']:11.0f} {h['p95']:6.0f} {ratio:9.2f}"
-              f" {failed:>9} {refused:>9}")  # fmt: skip
-    for run, figures in (("quiet", quiet), ("hostile", loud)):
+              f" {failed:>9} {refused:>9}{extra}")  # fmt: skip
+    runs = [("quiet", quiet), ("hostile", loud)] + ([("flood", flood[1])] if flood else [])
+    for run, figures in runs:
         for kind in KINDS:
             for error, count in figures[kind]["errors"].most_common(3):
                 print(f"  {run} {kind} failed x{count}: {error}")
@@ -399,6 +419,34 @@ def print_figures(
     ratio = loud["all"]["p95"] / quiet["all"]["p95"]
     print(f"Goals: genuine p95 within 2x of quiet: {ratio:.2f}x ({'met' if ratio <= 2 else 'NOT met'});"
           f" RSS growth under 50 MiB: {'met' if growth < 50 else 'NOT met'}")  # fmt: skip
+    if flood is not None:
+        floor = flood[1]["all"]["p95"] / quiet["all"]["p95"]
+        print(
+            f"For scale: GET /healthz on the same connections for as long, the cheapest request there"
+            f" is, gave {floor:.2f}x: what any load at that concurrency costs on this machine"
+        )
+
+
+def flood_run(base: str, token: str, links: list[str], bodies: list[str], args: argparse.Namespace,
+              seconds: float, data: Path, stack: Stack,
+              ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:  # fmt: skip
+    """The genuine schedule beside GET /healthz on `--concurrency` connections for `seconds` (the
+    hostile run's duration): the cheapest request, so what is left of the ratio is the load itself
+    (clients and server sharing the cores), not what the hostile requests carry. Returns (answers,
+    genuine figures)."""
+    done_path, flood_out, genuine_out = data / "flood.done", data / "flood.json", data / "flood-genuine.json"
+    print(f"Flood run: GET /healthz over {args.concurrency} connections for {seconds:.0f} s", flush=True)
+    genuine = run_child(
+        _genuine, base, token, links, bodies, args.rate, 0, str(done_path), str(genuine_out), "flood"
+    )
+    flood = run_child(
+        _hostile, base, str(data / "hostile.jsonl"), 10**9, args.concurrency, None, str(done_path),
+        str(flood_out), ("healthz",), seconds,
+    )  # fmt: skip
+    flood.join()
+    genuine.join(5 * REQUEST_TIMEOUT_S)
+    stack.check_alive()
+    return json.loads(flood_out.read_text()), summarize(json.loads(genuine_out.read_text()))
 
 
 def run_child(target: Any, *args: Any) -> multiprocessing.Process:
@@ -452,6 +500,11 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=None,
         help="verification worker processes for serve (MEDCRED_VERIFY_WORKERS; default: serve's own)",
+    )
+    parser.add_argument(
+        "--no-flood",
+        action="store_true",
+        help="skip the last run: as many GET /healthz as hostile requests, for scale",
     )
     parser.add_argument("--keep", action="store_true", help="keep the data folder")
     args = parser.parse_args(argv)
@@ -541,7 +594,10 @@ def main(argv: list[str] | None = None) -> int:
         hostile = json.loads(hostile_out.read_text())
         loud = summarize(json.loads(loud_out.read_text()))
 
-        print_figures(hostile, quiet, loud, (rss_start, rss_end, peak[0]), args.hostile)
+        flood = None
+        if not args.no_flood:
+            flood = flood_run(base, token, links, bodies, args, hostile["elapsed"], data, stack)
+        print_figures(hostile, quiet, loud, (rss_start, rss_end, peak[0]), args.hostile, flood)
         failed = bool(quiet["all"]["failed"] or loud["all"]["failed"])
     finally:
         drip.shutdown()
