@@ -62,6 +62,7 @@ from issuer.templates import TemplateError, load_template
 from verifier.data_integrity import EDDSA_RDFC_2022
 from verifier.errors import InputError, MedCredError
 from verifier.identity import normalize_email
+from verifier.merkle import AnchorProofError, credential_digest
 
 MAX_ROSTER_ROWS = 100_000
 MAX_NAME_LENGTH = 200
@@ -745,6 +746,8 @@ def issue_requests(
         pool=pool,
         progress=progress,
     )
+    for document in documents:
+        _refuse_unanchorable(document)
     now = utcnow()
     records = []
     issued = []
@@ -809,6 +812,17 @@ def issue_requests(
 
 _DUPLICATE_LOCK = 0x4D43_5244_1000_0000
 """Advisory lock ids (PostgreSQL) serializing the duplicate re-check of an institution's issuing."""
+
+
+def _refuse_unanchorable(document: Mapping[str, Any]) -> None:
+    """Raise InputError unless `document` has a Merkle leaf: anchoring commits to the JCS form of the
+    signed credential (RFC 8785, `verifier.merkle.credential_digest`), which some JSON has not (a
+    number past 2^53). Stored, such a credential would stop its institution's anchoring for good:
+    every later batch waits behind the one that cannot close."""
+    try:
+        credential_digest(document)
+    except AnchorProofError as exc:
+        raise InputError(f"This credential cannot be anchored: {exc}") from None
 
 
 def _refuse_existing(session: Any, institution_id: int, keys: Sequence[str], new_ids: Sequence[str]) -> None:
