@@ -44,7 +44,10 @@ class Problem:
     kind: str = ""
     """Short name appended to TYPE_PREFIX; empty for `about:blank` (the plain HTTP meaning)."""
     errors: list[dict[str, Any]] | None = None
+    """Row errors of a roster (`row_errors`): the documented `RowError` shape, nothing else."""
     headers: Mapping[str, str] | None = None
+    duplicates: list[str] | None = None
+    """A duplicate's existing credentials (ids), an extension member of its own (RFC 9457 §3.2)."""
 
     @property
     def type(self) -> str:
@@ -59,6 +62,8 @@ class Problem:
         }
         if self.errors is not None:
             body["errors"] = self.errors
+        if self.duplicates is not None:
+            body["duplicates"] = self.duplicates
         return body
 
 
@@ -98,8 +103,8 @@ def problem_for(exc: MedCredError) -> Problem:
     if isinstance(exc, NotFoundError):
         return Problem(404, "Not found", detail, "not-found")
     if isinstance(exc, DuplicateError):
-        found = [{"credential": d} for d in exc.duplicates]
-        return Problem(409, "Already issued", detail, "duplicate", found)
+        found = [str(d) for d in exc.duplicates]
+        return Problem(409, "Already issued", detail, "duplicate", duplicates=found)
     if isinstance(exc, ConflictError):
         return Problem(409, "Conflict", detail, "conflict")
     if isinstance(exc, TransactionRevertedError):

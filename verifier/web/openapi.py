@@ -93,6 +93,9 @@ class Problem(BaseModel):
     status: int
     detail: str
     errors: list[RowError] | None = None
+    duplicates: list[str] | None = Field(
+        None, description="409 duplicate: the ids of the credentials the recipient already holds."
+    )
 
 
 @dataclass(frozen=True)
