@@ -50,12 +50,13 @@ class ChainAccess:
         return 1 if self.context().chain.is_dev else 3
 
     def fresh_reader(self) -> RegistryReader:
-        """A reader that caches nothing: the worker must see the chain as it is now.
+        """A reader with an empty cache: the caller must see the chain as it is now.
 
-        One per connection (a new one after `invalidate()`): building a reader builds a web3
-        contract object, and its first read checks the registry with four calls (chain id, code,
-        `issuerCount`, `version`). The anchoring worker reads on every pass, inside the process that
-        serves every request, so that work is done once, not on every read.
+        Each call gets a cache of its own (one operation may read one revocation word for every
+        leaf of a batch), on one contract object and registry check per connection (a new one after
+        `invalidate()`): a reader built from scratch makes a web3 contract object and checks the
+        registry with four calls (chain id, code, `issuerCount`, `version`), and the anchoring
+        worker reads on every pass, inside the process that serves every request.
         """
         ctx = self.context()
         with self._lock:
@@ -64,7 +65,7 @@ class ChainAccess:
                     ctx.chain.w3, ctx.deployment.address, chain_id=ctx.deployment.chain_id, ttl_seconds=0
                 )
                 self._reader = (ctx, reader)
-            return self._reader[1]
+            return self._reader[1].with_empty_cache()
 
     def writer(self, account: LocalAccount, on_sent: Callable[[str], None] | None = None) -> RegistryWriter:
         ctx = self.context()

@@ -200,13 +200,15 @@ def test_rpc_outage_delays_anchoring_and_issuing_goes_on(tmp_path: Path) -> None
 
 
 def test_the_issuer_reuses_one_checked_reader_per_connection(service: IssuerService) -> None:
-    """The anchoring worker asks for a fresh reader on every pass: one that caches nothing, so it
-    sees the chain as it is now, without a new contract object and registry check each time."""
+    """The anchoring worker asks for a fresh reader on every pass: one whose cache starts empty, so
+    it sees the chain as it is now, on the contract object and registry check of its connection."""
     first = service.chain.fresh_reader()
     account = Account.create().address
     assert not first.issuer(account).registered
     service.chain.governor_writer().add_issuer(account, "did:web:reuse.example", "Reuse Test School")
-    assert service.chain.fresh_reader() is first
-    assert first.issuer(account).registered  # read again, not remembered
+    second = service.chain.fresh_reader()
+    assert second is not first and second.contract is first.contract
+    assert second.issuer(account).registered  # read anew, not remembered from the first reader
+    assert not first.issuer(account).registered  # within one operation, a value is read once
     service.chain.invalidate()
-    assert service.chain.fresh_reader() is not first
+    assert service.chain.fresh_reader().contract is not first.contract

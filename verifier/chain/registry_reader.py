@@ -12,6 +12,7 @@ same value is somebody else's record.
 
 from __future__ import annotations
 
+import copy
 import functools
 import threading
 from dataclasses import dataclass
@@ -216,6 +217,15 @@ class RegistryReader:
 
     def clear_cache(self) -> None:
         self._cache.clear()
+
+    def with_empty_cache(self, cache_size: int = 4096) -> RegistryReader:
+        """A reader on the same contract object and the same registry check, with an empty cache of
+        its own and no age limit: for one operation that must see the chain as it is now and may
+        read one value many times (a revocation word per leaf), without a new contract object and
+        the check's four calls."""
+        clone = copy.copy(self)
+        clone._cache = TtlCache(None, maxsize=cache_size)
+        return clone
 
     # ------------------------------------------------------------------ views
 
