@@ -24,7 +24,7 @@ from verifier.data_integrity import SIGNATURE_PROOF_TYPES, issuer_id, proofs_of,
 from verifier.dates import human_date, signed_at
 from verifier.did import DidResolutionError, DidResolver
 from verifier.errors import ChainError, MedCredError
-from verifier.guards import check_limits, issuer_vouched_for, signature_held
+from verifier.guards import check_limits, nobody_vouches, signature_held
 from verifier.identity import recipient_matches
 from verifier.jsonld_loader import default_loader
 from verifier.jsonsafe import MAX_DEPTH, deeper_than
@@ -164,14 +164,16 @@ class Verifier:
         if signed_by is not None and not self._check_signature_date(credential, report, signed_by):
             signed_by = None  # a false date: nothing downstream may rely on this signature
         anchor = None
+        unanswered: list[str] = []  # registries that could not be asked whether they know the issuer
         if self.trust.decide(
             credential, report, did,
-            on_registry=lambda d: self._accredited(d) is not None,
+            on_registry=lambda d: self._accredited(d, unanswered) is not None,
             registry_trusted=lambda chain, address: self.config.find_registry(chain, address) is not None,
         ):  # fmt: skip
             anchor = self._check_anchor(credential, report, did, signed_by)
             registry_basis(report)
-        self._check_revocation(credential, report, anchor)
+        unknown = nobody_vouches(report, every_source_answered=not unanswered)
+        self._check_revocation(credential, report, anchor, issuer_unknown=unknown)
         self._check_validity(credential, report)
         if recipient is not None:
             self._check_recipient(credential, report, recipient)
@@ -445,13 +447,18 @@ class Verifier:
         report.add("signing_key", PASS, "ok", f"The signing key was registered to the issuer {when}.")
         return True
 
-    def _accredited(self, did: str) -> tuple[TrustedRegistry, RegistryReader, IssuerInfo] | None:
-        """The first trusted registry on which `did` is a registered issuer (active or suspended)."""
+    def _accredited(
+        self, did: str, unanswered: list[str] | None = None
+    ) -> tuple[TrustedRegistry, RegistryReader, IssuerInfo] | None:
+        """The first trusted registry on which `did` is a registered issuer (active or suspended);
+        the registries that could not be asked are appended to `unanswered` when given."""
         for trusted in self.config.registries:
             try:
                 reader = self._reader(trusted)
                 issuer = reader.issuer_by_did(did)
             except ChainError:
+                if unanswered is not None:
+                    unanswered.append(trusted.name)
                 continue
             if issuer.registered:
                 return trusted, reader, issuer
@@ -518,23 +525,13 @@ class Verifier:
         self._check_key(report, reader, issuer.account, method, now, "now", signed_at)
         return None
 
-    def _accredited(self, did: str) -> tuple[TrustedRegistry, RegistryReader, IssuerInfo] | None:
-        """The first trusted registry on which `did` is a registered issuer (active or suspended)."""
-        for trusted in self.config.registries:
-            try:
-                reader = self._reader(trusted)
-                issuer = reader.issuer_by_did(did)
-            except ChainError:
-                continue
-            if issuer.registered:
-                return trusted, reader, issuer
-        return None
-
     def _check_revocation(
         self,
         credential: Mapping[str, Any],
         report: Report,
         anchored: Anchored | None,
+        *,
+        issuer_unknown: bool = False,
     ) -> None:
         if anchored is not None:
             reader, account, anchor = anchored
@@ -573,9 +570,11 @@ class Verifier:
                 )
                 return
             report.add("revocation", PASS, "ok", "The issuer has not revoked this credential.")
-        self._check_status_list(credential, report)
+        self._check_status_list(credential, report, issuer_unknown=issuer_unknown)
 
-    def _check_status_list(self, credential: Mapping[str, Any], report: Report) -> None:
+    def _check_status_list(
+        self, credential: Mapping[str, Any], report: Report, *, issuer_unknown: bool = False
+    ) -> None:
         """Every credentialStatus entry (`verifier.status_check`), each list fetched once per TTL."""
         if not entries_of(credential):
             return
@@ -588,7 +587,7 @@ class Verifier:
             why = "The issuer's status list was not fetched: the credential's signature does not hold."
             report.add("status_list", SKIPPED, "not_fetched", why)
             return
-        if not issuer_vouched_for(report):  # nor for one whose issuer nobody vouches for
+        if issuer_unknown:  # nor for one whose issuer nobody vouches for
             why = "The issuer's status list was not fetched: nothing you trust knows the issuer."
             report.add("status_list", SKIPPED, "not_fetched", why)
             return

@@ -21,6 +21,7 @@ from issuer.keys import Ed25519KeyPair, did_key_for, did_key_verification_method
 from issuer.signing import sign
 from verifier.canon_budget import DEFAULT_WORK_UNITS, WorkBudget
 from verifier.canonicalize import CanonicalizationError, rdfc, to_dataset
+from verifier.config import TrustedRegistry
 from verifier.pipeline import Verifier
 from verifier.report import INVALID, VALID, CheckStatus
 from verifier.structure import StructureError, check_structure
@@ -193,3 +194,27 @@ def test_nothing_is_fetched_for_an_unknown_issuer(world: World, credential: dict
         assert report.check("trust").code == "issuer_not_trusted"
         assert report.check("status_list").code == "not_fetched"
         assert list_host.accepted == 0
+
+
+def test_a_known_issuer_s_list_is_read_when_its_registry_cannot_be_asked(
+    world: World, institution: Institution
+) -> None:
+    """The other side of the rule above: with the trusted registry unreachable, the issuer may well
+    be known (the trust check says `issuer_not_trusted` all the same), so its list is still read
+    and a revocation it holds still shows."""
+    with ConnectionCounter() as list_host:
+        status = {
+            "id": f"http://{list_host.origin}/list#3",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": "3",
+            "statusListCredential": f"http://{list_host.origin}/list",
+        }
+        (credential,) = world.issue_anchored(institution, credential_status=status)
+        dead = TrustedRegistry("unreachable", world.chain.chain_id, world.address, "http://127.0.0.1:9")
+        config = world.config(registries=(dead,), status_list=True, allow_hosts=frozenset({list_host.origin}))
+        report = Verifier(config).verify(credential)
+        assert report.status == INVALID
+        assert report.check("trust").code == "issuer_not_trusted"
+        assert report.check("status_list").code != "not_fetched"
+        assert list_host.accepted >= 1
