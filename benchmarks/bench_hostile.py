@@ -596,9 +596,13 @@ def main(argv: list[str] | None = None) -> int:
 
         flood = None
         if not args.no_flood:
-            flood = flood_run(base, token, links, bodies, args, hostile["elapsed"], data, stack)
+            try:  # for scale only: the measured runs are printed whatever becomes of it
+                flood = flood_run(base, token, links, bodies, args, hostile["elapsed"], data, stack)
+            except Exception as exc:  # reported, and the exit code says so
+                print(f"The flood run failed: {type(exc).__name__}: {exc}")
         print_figures(hostile, quiet, loud, (rss_start, rss_end, peak[0]), args.hostile, flood)
         failed = bool(quiet["all"]["failed"] or loud["all"]["failed"])
+        failed = failed or (not args.no_flood and (flood is None or bool(flood[1]["all"]["failed"])))
     finally:
         drip.shutdown()
         drip.server_close()

@@ -34,6 +34,7 @@ from verifier.report import INVALID, VALID
 from verifier.vc_api import credential_result
 from verifier.web.app import create_app
 from verifier.web.vc_api_requests import Answer, verify_credential_request
+from verifier.web.verify_pool import SLOTS_ENV, slots_from_env
 from verifier.web.verify_processes import (
     EXTENSION,
     PROCESSES_ENV,
@@ -259,10 +260,12 @@ def test_the_worker_count_is_one_per_core_or_set_and_never_past_the_slots(
     assert workers_from_env(slots, {WORKERS_ENV: raw}) == expected
 
 
-@pytest.mark.parametrize("raw", ["0", "-1", "two", "1.5"])
-def test_a_bad_worker_count_is_a_sentence(raw: str) -> None:
+@pytest.mark.parametrize("raw", ["0", "-1", "two", "1.5", "²", "1" * 5000])
+def test_a_bad_worker_or_slot_count_is_a_sentence(raw: str) -> None:
     with pytest.raises(ConfigError, match=f"{WORKERS_ENV} must be a whole number of at least 1"):
         workers_from_env(4, {WORKERS_ENV: raw})
+    with pytest.raises(ConfigError, match=f"{SLOTS_ENV} must be a whole number of at least 1"):
+        slots_from_env(env={SLOTS_ENV: raw})
 
 
 def test_the_app_takes_its_worker_count_from_the_environment(

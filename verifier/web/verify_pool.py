@@ -37,12 +37,18 @@ _HELD = "_medcred_verify_slot"
 EXTENSION = "medcred.verify_gate"
 
 
+def whole_number(raw: str) -> bool:
+    """Whether `raw` is a plain decimal whole number `int()` takes at once: ASCII digits only (not
+    "²", which `str.isdigit` accepts and `int` refuses) and at most 6 of them."""
+    return raw.isascii() and raw.isdigit() and len(raw) <= 6
+
+
 def slots_from_env(default: int = DEFAULT_SLOTS, env: Mapping[str, str] | None = None) -> int:
     """`MEDCRED_VERIFY_SLOTS` (a whole number from 1) or `default`; ConfigError with a sentence if bad."""
     raw = (os.environ if env is None else env).get(SLOTS_ENV, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) < 1:
+    if not whole_number(raw) or int(raw) < 1:
         raise ConfigError(f"{SLOTS_ENV} must be a whole number of at least 1, got {raw!r}.")
     return int(raw)
 

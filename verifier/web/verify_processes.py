@@ -53,6 +53,7 @@ from verifier.config import ConfigError, VerifierConfig
 from verifier.pipeline import Verifier
 from verifier.presentation import PresentationReport, verify_submission
 from verifier.report import Report
+from verifier.web.verify_pool import whole_number
 
 log = logging.getLogger(__name__)
 PROCESSES_ENV = "MEDCRED_VERIFY_PROCESSES"
@@ -135,7 +136,7 @@ def workers_from_env(slots: int, env: Mapping[str, str] | None = None) -> int:
     raw = (os.environ if env is None else env).get(WORKERS_ENV, "").strip()
     if not raw:
         return max(1, min(slots, os.cpu_count() or 1))
-    if not raw.isdigit() or int(raw) < 1:
+    if not whole_number(raw) or int(raw) < 1:
         raise ConfigError(f"{WORKERS_ENV} must be a whole number of at least 1, got {raw!r}.")
     return min(slots, int(raw))
 
