@@ -168,7 +168,7 @@ def test_api_issue_honours_names_validity_details_and_flags_duplicates(world: We
     duplicate = client.post(url, json=body, headers=world.auth("issue"))
     assert duplicate.status_code == 409
     problem = duplicate.get_json()
-    assert problem["errors"] == [{"credential": answer["id"]}] and "allowDuplicate" in problem["detail"]
+    assert problem["duplicates"] == [answer["id"]] and "allowDuplicate" in problem["detail"]
     confirmed = client.post(url, json={**body, "allowDuplicate": True}, headers=world.auth("issue"))
     assert confirmed.status_code == 201 and confirmed.get_json()["id"] != answer["id"]
 
