@@ -427,6 +427,21 @@ def print_figures(
         )
 
 
+def loaded_run(name: str, base: str, token: str, links: list[str], bodies: list[str],
+               args: argparse.Namespace, data: Path, stack: Stack, **load: Any,
+               ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:  # fmt: skip
+    """The genuine schedule at `--rate` beside one `_hostile` client (`load`: its payloads, total,
+    concurrency, slow_url and, optionally, kinds and seconds), until that client is done. Returns
+    (its answers, the genuine requests' figures); files in `data` are named after `name`."""
+    done, answers, genuine_out = data / f"{name}.done", data / f"{name}.json", data / f"{name}-genuine.json"
+    genuine = run_child(_genuine, base, token, links, bodies, args.rate, 0, str(done), str(genuine_out), name)
+    client = run_child(_hostile, base, done_path=str(done), out=str(answers), **load)
+    client.join()
+    genuine.join(5 * REQUEST_TIMEOUT_S)
+    stack.check_alive()
+    return json.loads(answers.read_text()), summarize(json.loads(genuine_out.read_text()))
+
+
 def flood_run(base: str, token: str, links: list[str], bodies: list[str], args: argparse.Namespace,
               seconds: float, data: Path, stack: Stack,
               ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:  # fmt: skip
@@ -434,25 +449,19 @@ def flood_run(base: str, token: str, links: list[str], bodies: list[str], args: 
     hostile run's duration): the cheapest request, so what is left of the ratio is the load itself
     (clients and server sharing the cores), not what the hostile requests carry. Returns (answers,
     genuine figures)."""
-    done_path, flood_out, genuine_out = data / "flood.done", data / "flood.json", data / "flood-genuine.json"
     print(f"Flood run: GET /healthz over {args.concurrency} connections for {seconds:.0f} s", flush=True)
-    genuine = run_child(
-        _genuine, base, token, links, bodies, args.rate, 0, str(done_path), str(genuine_out), "flood"
-    )
-    flood = run_child(
-        _hostile, base, str(data / "hostile.jsonl"), 10**9, args.concurrency, None, str(done_path),
-        str(flood_out), ("healthz",), seconds,
+    return loaded_run(
+        "flood", base, token, links, bodies, args, data, stack, payloads=str(data / "hostile.jsonl"),
+        total=10**9, concurrency=args.concurrency, slow_url=None, kinds=("healthz",), seconds=seconds,
     )  # fmt: skip
-    flood.join()
-    genuine.join(5 * REQUEST_TIMEOUT_S)
-    stack.check_alive()
-    return json.loads(flood_out.read_text()), summarize(json.loads(genuine_out.read_text()))
 
 
-def run_child(target: Any, *args: Any) -> multiprocessing.Process:
+def run_child(target: Any, *args: Any, **kwargs: Any) -> multiprocessing.Process:
     # Daemonic: a bench stopped early (Ctrl-C, SIGTERM) takes its clients with it, where the
     # genuine client would otherwise wait forever for a "hostile run done" file.
-    process = multiprocessing.get_context("spawn").Process(target=target, args=args, daemon=True)
+    process = multiprocessing.get_context("spawn").Process(
+        target=target, args=args, kwargs=kwargs, daemon=True
+    )
     process.start()
     return process
 
@@ -573,26 +582,17 @@ def main(argv: list[str] | None = None) -> int:
                 peak[0] = max(peak[0], rss_mib(serve.pid))
 
         threading.Thread(target=sample, daemon=True).start()
-        done_path, hostile_out, loud_out = data / "hostile.done", data / "hostile.json", data / "loud.json"
         print(
             f"Hostile run: {args.hostile:,} requests over {args.concurrency} connections + 1 slow; "
             f"genuine at {args.rate:g}/s alongside",
             flush=True,
         )
-        loud_child = run_child(
-            _genuine, base, token, links, bodies, args.rate, 0, str(done_path), str(loud_out), "loud"
-        )
-        hostile_child = run_child(
-            _hostile, base, str(payloads), args.hostile, args.concurrency, slow_url, str(done_path),
-            str(hostile_out),
+        hostile, loud = loaded_run(
+            "hostile", base, token, links, bodies, args, data, stack, payloads=str(payloads),
+            total=args.hostile, concurrency=args.concurrency, slow_url=slow_url,
         )  # fmt: skip
-        hostile_child.join()
-        loud_child.join(5 * REQUEST_TIMEOUT_S)
         sampling.set()
         rss_end = rss_mib(serve.pid)
-        stack.check_alive()
-        hostile = json.loads(hostile_out.read_text())
-        loud = summarize(json.loads(loud_out.read_text()))
 
         flood = None
         if not args.no_flood:
