@@ -37,20 +37,22 @@ _HELD = "_medcred_verify_slot"
 EXTENSION = "medcred.verify_gate"
 
 
-def whole_number(raw: str) -> bool:
-    """Whether `raw` is a plain decimal whole number `int()` takes at once: ASCII digits only (not
-    "²", which `str.isdigit` accepts and `int` refuses) and at most 6 of them."""
-    return raw.isascii() and raw.isdigit() and len(raw) <= 6
+def count_from_env(name: str, env: Mapping[str, str] | None = None) -> int | None:
+    """The whole number of at least 1 in environment variable `name`, None when it is unset or
+    blank; ConfigError with a sentence otherwise. ASCII digits only, at most 6: `str.isdigit` also
+    accepts "²", which `int` refuses, and `int` refuses more than 4,300 digits."""
+    raw = (os.environ if env is None else env).get(name, "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or int(raw) < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1, got {raw!r}.")
+    return int(raw)
 
 
 def slots_from_env(default: int = DEFAULT_SLOTS, env: Mapping[str, str] | None = None) -> int:
     """`MEDCRED_VERIFY_SLOTS` (a whole number from 1) or `default`; ConfigError with a sentence if bad."""
-    raw = (os.environ if env is None else env).get(SLOTS_ENV, "").strip()
-    if not raw:
-        return default
-    if not whole_number(raw) or int(raw) < 1:
-        raise ConfigError(f"{SLOTS_ENV} must be a whole number of at least 1, got {raw!r}.")
-    return int(raw)
+    slots = count_from_env(SLOTS_ENV, env)
+    return default if slots is None else slots
 
 
 class VerifyGate:

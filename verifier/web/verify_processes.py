@@ -49,11 +49,11 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-from verifier.config import ConfigError, VerifierConfig
+from verifier.config import VerifierConfig
 from verifier.pipeline import Verifier
 from verifier.presentation import PresentationReport, verify_submission
 from verifier.report import Report
-from verifier.web.verify_pool import whole_number
+from verifier.web.verify_pool import count_from_env
 
 log = logging.getLogger(__name__)
 PROCESSES_ENV = "MEDCRED_VERIFY_PROCESSES"
@@ -133,12 +133,10 @@ def workers_from_env(slots: int, env: Mapping[str, str] | None = None) -> int:
     """How many worker processes verify: `MEDCRED_VERIFY_WORKERS` (a whole number from 1), else one
     per core; never more than `slots`, since a worker past the slots would never be given a job.
     Raises ConfigError with a sentence when the variable is not a whole number of at least 1."""
-    raw = (os.environ if env is None else env).get(WORKERS_ENV, "").strip()
-    if not raw:
+    workers = count_from_env(WORKERS_ENV, env)
+    if workers is None:
         return max(1, min(slots, os.cpu_count() or 1))
-    if not whole_number(raw) or int(raw) < 1:
-        raise ConfigError(f"{WORKERS_ENV} must be a whole number of at least 1, got {raw!r}.")
-    return min(slots, int(raw))
+    return min(slots, workers)
 
 
 def processes_wanted(env: Mapping[str, str] | None = None) -> bool:
