@@ -155,6 +155,7 @@ class RegistryReader:
         self.address = checksum(address)
         self.expected_chain_id = chain_id
         self.contract: Contract = w3.eth.contract(address=self.address, abi=load_artifact().abi)
+        self._cache_size = cache_size
         self._cache = TtlCache(ttl_seconds, maxsize=cache_size)
         self._checked = False
         self._check_lock = threading.Lock()
@@ -218,13 +219,13 @@ class RegistryReader:
     def clear_cache(self) -> None:
         self._cache.clear()
 
-    def with_empty_cache(self, cache_size: int = 4096) -> RegistryReader:
+    def with_empty_cache(self) -> RegistryReader:
         """A reader on the same contract object and the same registry check, with an empty cache of
         its own and no age limit: for one operation that must see the chain as it is now and may
         read one value many times (a revocation word per leaf), without a new contract object and
         the check's four calls."""
         clone = copy.copy(self)
-        clone._cache = TtlCache(None, maxsize=cache_size)
+        clone._cache = TtlCache(None, maxsize=self._cache_size)
         return clone
 
     # ------------------------------------------------------------------ views
