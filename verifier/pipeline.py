@@ -531,7 +531,7 @@ class Verifier:
         report: Report,
         anchored: Anchored | None,
         *,
-        issuer_unknown: bool = False,
+        issuer_unknown: bool,
     ) -> None:
         if anchored is not None:
             reader, account, anchor = anchored
@@ -573,7 +573,7 @@ class Verifier:
         self._check_status_list(credential, report, issuer_unknown=issuer_unknown)
 
     def _check_status_list(
-        self, credential: Mapping[str, Any], report: Report, *, issuer_unknown: bool = False
+        self, credential: Mapping[str, Any], report: Report, *, issuer_unknown: bool
     ) -> None:
         """Every credentialStatus entry (`verifier.status_check`), each list fetched once per TTL."""
         if not entries_of(credential):
