@@ -19,6 +19,7 @@ from pyld.canon import URDNA2015
 
 from issuer.keys import Ed25519KeyPair, did_key_for, did_key_verification_method
 from issuer.signing import sign
+from issuer.status_list import status_entry
 from verifier.canon_budget import DEFAULT_WORK_UNITS, WorkBudget
 from verifier.canonicalize import CanonicalizationError, rdfc, to_dataset
 from verifier.config import TrustedRegistry
@@ -152,13 +153,7 @@ def test_nothing_is_fetched_for_a_poisoned_credential(world: World, credential: 
         did = f"did:web:127.0.0.1%3A{did_host.port}"
         forged["issuer"] = dict(forged["issuer"], id=did) if isinstance(forged["issuer"], dict) else did
         forged["proof"][0]["verificationMethod"] = f"{did}#key-1"
-        forged["credentialStatus"] = {
-            "id": f"http://{list_host.origin}/list#3",
-            "type": "BitstringStatusListEntry",
-            "statusPurpose": "revocation",
-            "statusListIndex": "3",
-            "statusListCredential": f"http://{list_host.origin}/list",
-        }
+        forged["credentialStatus"] = status_entry(f"http://{list_host.origin}/list", 3)
         allow = frozenset({did_host.origin, list_host.origin})
         report = Verifier(world.config(did_web=True, status_list=True, allow_hosts=allow)).verify(forged)
         assert report.status == INVALID
@@ -179,13 +174,7 @@ def test_nothing_is_fetched_for_an_unknown_issuer(world: World, credential: dict
     with ConnectionCounter() as list_host:
         unsigned = {k: v for k, v in copy.deepcopy(credential).items() if k != "proof"}
         unsigned["issuer"] = dict(unsigned["issuer"], id=did, name="Not A Hospital")
-        unsigned["credentialStatus"] = {
-            "id": f"http://{list_host.origin}/list#3",
-            "type": "BitstringStatusListEntry",
-            "statusPurpose": "revocation",
-            "statusListIndex": "3",
-            "statusListCredential": f"http://{list_host.origin}/list",
-        }
+        unsigned["credentialStatus"] = status_entry(f"http://{list_host.origin}/list", 3)
         forged = sign(unsigned, key, did_key_verification_method(key.public_key_multibase))
         config = world.config(status_list=True, allow_hosts=frozenset({list_host.origin}))
         report = Verifier(config).verify(forged)
@@ -203,13 +192,7 @@ def test_a_known_issuer_s_list_is_read_when_its_registry_cannot_be_asked(
     be known (the trust check says `issuer_not_trusted` all the same), so its list is still read
     and a revocation it holds still shows."""
     with ConnectionCounter() as list_host:
-        status = {
-            "id": f"http://{list_host.origin}/list#3",
-            "type": "BitstringStatusListEntry",
-            "statusPurpose": "revocation",
-            "statusListIndex": "3",
-            "statusListCredential": f"http://{list_host.origin}/list",
-        }
+        status = status_entry(f"http://{list_host.origin}/list", 3)
         (credential,) = world.issue_anchored(institution, credential_status=status)
         dead = TrustedRegistry("unreachable", world.chain.chain_id, world.address, "http://127.0.0.1:9")
         config = world.config(registries=(dead,), status_list=True, allow_hosts=frozenset({list_host.origin}))
